@@ -1,0 +1,2 @@
+//! Conformance laws for `ProcessRegistry` backends.
+#![deny(missing_docs)]

@@ -1,0 +1,7 @@
+//! Reference registries: the sequential `Model` every other check is judged against,
+//! `MemoryRegistry` (Inline) and the durable `FileRegistry`.
+#![deny(missing_docs)]
+
+pub mod op;
+
+pub use op::{Op, OpOutput};
