@@ -18,4 +18,9 @@ pub(super) fn model_with(ids: &[&str]) -> Model {
     model
 }
 
+mod completion;
+mod events;
+mod grants;
+mod leases;
 mod registration;
+mod sessions;
