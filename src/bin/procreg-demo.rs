@@ -25,7 +25,10 @@ fn say(step: &mut u32, what: impl std::fmt::Display) {
 }
 
 fn lease_text(lease: &ProcessLease) -> String {
-    format!("owner={} fence={} expires_at={}", lease.owner_id, lease.fencing_token, lease.expires_at_ms)
+    format!(
+        "owner={} fence={} expires_at={}",
+        lease.owner_id, lease.fencing_token, lease.expires_at_ms
+    )
 }
 
 fn outcome<T>(result: &Result<T, PluginError>, ok: impl Fn(&T) -> String) -> String {
@@ -45,20 +48,48 @@ async fn story(name: &str, open: Opener, durable: bool) -> Result<(), PluginErro
         .with_input(json!({ "target": "release" }))
         .with_event_type(ProcessEventType::plain("progress"));
     let record = registry.register_process(registration).await?;
-    say(&mut step, format!("register build-42 => running, hash {}…", &record.registration_hash[..12]));
+    say(
+        &mut step,
+        format!(
+            "register build-42 => running, hash {}…",
+            &record.registration_hash[..12]
+        ),
+    );
 
-    let a = registry.claim_process_lease("build-42", "worker-a", TTL_MS).await?;
-    say(&mut step, format!("worker-a claims      => {}", lease_text(&a)));
+    let a = registry
+        .claim_process_lease("build-42", "worker-a", TTL_MS)
+        .await?;
+    say(
+        &mut step,
+        format!("worker-a claims      => {}", lease_text(&a)),
+    );
     let progress = ProcessEventAppendRequest::new("progress", json!({ "pct": 40 }));
     let appended = registry.append_event("build-42", progress).await?;
-    say(&mut step, format!("worker-a appends progress => sequence {}", appended.event.sequence));
+    say(
+        &mut step,
+        format!(
+            "worker-a appends progress => sequence {}",
+            appended.event.sequence
+        ),
+    );
 
     clock.advance(TTL_MS + 1);
-    say(&mut step, format!("worker-a stalls for {} ms: its lease expires", TTL_MS + 1));
-    let b = registry.claim_process_lease("build-42", "worker-b", TTL_MS).await?;
-    say(&mut step, format!("worker-b reclaims    => {}", lease_text(&b)));
+    say(
+        &mut step,
+        format!("worker-a stalls for {} ms: its lease expires", TTL_MS + 1),
+    );
+    let b = registry
+        .claim_process_lease("build-42", "worker-b", TTL_MS)
+        .await?;
+    say(
+        &mut step,
+        format!("worker-b reclaims    => {}", lease_text(&b)),
+    );
     let stale = registry.renew_process_lease(&a, TTL_MS).await;
-    say(&mut step, format!("worker-a wakes, renews => {}", outcome(&stale, lease_text)));
+    say(
+        &mut step,
+        format!("worker-a wakes, renews => {}", outcome(&stale, lease_text)),
+    );
 
     if durable {
         drop(registry);
@@ -66,26 +97,71 @@ async fn story(name: &str, open: Opener, durable: bool) -> Result<(), PluginErro
         registry = open(Arc::clone(&shared))?;
         say(&mut step, "reopen: log replayed");
         let fenced = registry.renew_process_lease(&b, TTL_MS).await;
-        say(&mut step, format!("worker-b renews after reopen => {}", outcome(&fenced, lease_text)));
+        say(
+            &mut step,
+            format!(
+                "worker-b renews after reopen => {}",
+                outcome(&fenced, lease_text)
+            ),
+        );
     }
 
-    let output = ProcessAwaitOutput::Success { value: json!({ "artifact": "app.tar" }) };
-    let done = registry.complete_process("build-42", output.clone()).await?;
-    say(&mut step, format!("worker-b completes   => updated_at {}", done.updated_at_ms));
+    let output = ProcessAwaitOutput::Success {
+        value: json!({ "artifact": "app.tar" }),
+    };
+    let done = registry
+        .complete_process("build-42", output.clone())
+        .await?;
+    say(
+        &mut step,
+        format!("worker-b completes   => updated_at {}", done.updated_at_ms),
+    );
     registry.complete_process_lease(&b.completion()).await?;
     say(&mut step, "worker-b releases its lease");
     let retry = registry.complete_process("build-42", output).await;
-    say(&mut step, format!("a retried completion => {}", outcome(&retry, |r| format!("same record: {}", *r == done))));
-    let late = ProcessAwaitOutput::Failure { code: "stale".into(), message: "worker-a".into() };
+    say(
+        &mut step,
+        format!(
+            "a retried completion => {}",
+            outcome(&retry, |r| format!("same record: {}", *r == done))
+        ),
+    );
+    let late = ProcessAwaitOutput::Failure {
+        code: "stale".into(),
+        message: "worker-a".into(),
+    };
     let late = registry.complete_process("build-42", late).await;
-    say(&mut step, format!("worker-a's late failure => {}", outcome(&late, |_| String::new())));
+    say(
+        &mut step,
+        format!(
+            "worker-a's late failure => {}",
+            outcome(&late, |_| String::new())
+        ),
+    );
     let events = registry.events_after("build-42", 0).await?;
-    let types: Vec<_> = events.iter().map(|e| format!("{}:{}", e.sequence, e.event_type)).collect();
-    say(&mut step, format!("event log            => [{}]", types.join(", ")));
-    let claim = registry.claim_process_lease("build-42", "worker-c", TTL_MS).await;
-    say(&mut step, format!("worker-c claims the finished process => {}", outcome(&claim, lease_text)));
+    let types: Vec<_> = events
+        .iter()
+        .map(|e| format!("{}:{}", e.sequence, e.event_type))
+        .collect();
+    say(
+        &mut step,
+        format!("event log            => [{}]", types.join(", ")),
+    );
+    let claim = registry
+        .claim_process_lease("build-42", "worker-c", TTL_MS)
+        .await;
+    say(
+        &mut step,
+        format!(
+            "worker-c claims the finished process => {}",
+            outcome(&claim, lease_text)
+        ),
+    );
     let worklist = registry.list_non_terminal().await?;
-    say(&mut step, format!("recovery worklist    => {} running", worklist.len()));
+    say(
+        &mut step,
+        format!("recovery worklist    => {} running", worklist.len()),
+    );
     Ok(())
 }
 

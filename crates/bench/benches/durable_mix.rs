@@ -37,10 +37,13 @@ where
 
 fn bench_file(c: &mut Criterion, writers: u64) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let registry = Arc::new(FileRegistry::open_dir(dir.path(), clock()).expect("open file registry"));
+    let registry =
+        Arc::new(FileRegistry::open_dir(dir.path(), clock()).expect("open file registry"));
     let next = Arc::new(AtomicU64::new(0));
     let mut group = c.benchmark_group(format!("durable_mix/{writers}_writers"));
-    group.sample_size(10).measurement_time(Duration::from_secs(6));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(6));
     group.throughput(Throughput::Elements(CALLS_PER_LIFECYCLE));
     group.bench_function("file_registry", |b| {
         b.iter_custom(|iters| {
@@ -48,7 +51,9 @@ fn bench_file(c: &mut Criterion, writers: u64) {
                 let registry = Arc::clone(&registry);
                 let next = Arc::clone(&next);
                 Box::new(move |n| {
-                    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .expect("runtime");
                     for _ in 0..n {
                         let id = format!("p{}", next.fetch_add(1, Ordering::Relaxed));
                         rt.block_on(lifecycle(registry.as_ref(), &id, &format!("w{w}")))
@@ -70,7 +75,8 @@ fn bench_file(c: &mut Criterion, writers: u64) {
                     let mut db = SqliteMix::open(&path).expect("open sqlite");
                     for _ in 0..n {
                         let id = format!("p{}", next.fetch_add(1, Ordering::Relaxed));
-                        db.lifecycle(&id, &format!("w{w}"), 1).expect("sqlite lifecycle");
+                        db.lifecycle(&id, &format!("w{w}"), 1)
+                            .expect("sqlite lifecycle");
                     }
                 })
             })

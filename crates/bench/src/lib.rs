@@ -33,12 +33,22 @@ pub async fn lifecycle<R: ProcessRegistry + ?Sized>(
     owner_id: &str,
 ) -> Result<(), procreg::PluginError> {
     registry.register_process(registration(process_id)).await?;
-    registry.claim_process_lease(process_id, owner_id, 30_000).await?;
     registry
-        .append_event(process_id, ProcessEventAppendRequest::new(PROGRESS, json!({ "pct": 50 })))
+        .claim_process_lease(process_id, owner_id, 30_000)
         .await?;
     registry
-        .complete_process(process_id, ProcessAwaitOutput::Success { value: json!("done") })
+        .append_event(
+            process_id,
+            ProcessEventAppendRequest::new(PROGRESS, json!({ "pct": 50 })),
+        )
+        .await?;
+    registry
+        .complete_process(
+            process_id,
+            ProcessAwaitOutput::Success {
+                value: json!("done"),
+            },
+        )
         .await?;
     Ok(())
 }

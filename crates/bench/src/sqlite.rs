@@ -62,22 +62,45 @@ impl SqliteMix {
     ///
     /// # Errors
     /// Any SQLite error, or a logical refusal reported as `QueryReturnedNoRows`.
-    pub fn lifecycle(&mut self, process_id: &str, owner_id: &str, now_ms: u64) -> rusqlite::Result<()> {
+    pub fn lifecycle(
+        &mut self,
+        process_id: &str,
+        owner_id: &str,
+        now_ms: u64,
+    ) -> rusqlite::Result<()> {
         self.register(process_id, now_ms)?;
         self.claim(process_id, owner_id, now_ms, 30_000)?;
-        self.append(process_id, "progress", &json!({ "pct": 50 }).to_string(), None, now_ms)?;
+        self.append(
+            process_id,
+            "progress",
+            &json!({ "pct": 50 }).to_string(),
+            None,
+            now_ms,
+        )?;
         let payload = json!({ "await_output": { "type": "success", "value": "done" } }).to_string();
         let key = format!("process:{process_id}:terminal");
-        self.append(process_id, "process.completed", &payload, Some(&key), now_ms)?;
+        self.append(
+            process_id,
+            "process.completed",
+            &payload,
+            Some(&key),
+            now_ms,
+        )?;
         Ok(())
     }
 
     fn register(&mut self, process_id: &str, now_ms: u64) -> rusqlite::Result<()> {
         let record = serde_json::to_string(&crate::registration(process_id)).unwrap_or_default();
         let hash = procreg::canonical::sha256_hex(record.as_bytes());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<String> = tx
-            .query_row("SELECT registration_hash FROM processes WHERE id = ?1", [process_id], |r| r.get(0))
+            .query_row(
+                "SELECT registration_hash FROM processes WHERE id = ?1",
+                [process_id],
+                |r| r.get(0),
+            )
             .optional()?;
         match existing {
             Some(h) if h != hash => return Err(rusqlite::Error::QueryReturnedNoRows),
@@ -92,10 +115,21 @@ impl SqliteMix {
         tx.commit()
     }
 
-    fn claim(&mut self, process_id: &str, owner_id: &str, now_ms: u64, ttl_ms: u64) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let state: String =
-            tx.query_row("SELECT state FROM processes WHERE id = ?1", [process_id], |r| r.get(0))?;
+    fn claim(
+        &mut self,
+        process_id: &str,
+        owner_id: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state: String = tx.query_row(
+            "SELECT state FROM processes WHERE id = ?1",
+            [process_id],
+            |r| r.get(0),
+        )?;
         if state != "running" {
             return Err(rusqlite::Error::QueryReturnedNoRows);
         }
@@ -107,7 +141,9 @@ impl SqliteMix {
             )
             .optional()?;
         let fence = match lease {
-            Some((Some(owner), _, Some(expires))) if expires as u64 > now_ms && owner != owner_id => {
+            Some((Some(owner), _, Some(expires)))
+                if expires as u64 > now_ms && owner != owner_id =>
+            {
                 return Err(rusqlite::Error::QueryReturnedNoRows);
             }
             Some((_, fence, _)) => fence + 1,
@@ -117,7 +153,14 @@ impl SqliteMix {
             "INSERT INTO leases VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(process_id) DO UPDATE SET owner_id = ?2, lease_token = ?3,
                fencing_token = ?4, claimed_at_ms = ?5, expires_at_ms = ?6",
-            params![process_id, owner_id, format!("lt-{fence}"), fence, now_ms as i64, (now_ms + ttl_ms) as i64],
+            params![
+                process_id,
+                owner_id,
+                format!("lt-{fence}"),
+                fence,
+                now_ms as i64,
+                (now_ms + ttl_ms) as i64
+            ],
         )?;
         tx.commit()
     }
@@ -130,7 +173,9 @@ impl SqliteMix {
         replay_key: Option<&str>,
         now_ms: u64,
     ) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(key) = replay_key {
             let replayed: Option<i64> = tx
                 .query_row(
@@ -148,16 +193,28 @@ impl SqliteMix {
             [process_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let terminal = event_type.starts_with("process.") && event_type != "process.cancel_requested";
+        let terminal =
+            event_type.starts_with("process.") && event_type != "process.cancel_requested";
         if terminal && state != "running" {
             return Err(rusqlite::Error::QueryReturnedNoRows);
         }
         let sequence = last + 1;
         tx.execute(
             "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![process_id, sequence, event_type, payload, replay_key, now_ms as i64],
+            params![
+                process_id,
+                sequence,
+                event_type,
+                payload,
+                replay_key,
+                now_ms as i64
+            ],
         )?;
-        let new_state = if terminal { "completed" } else { state.as_str() };
+        let new_state = if terminal {
+            "completed"
+        } else {
+            state.as_str()
+        };
         tx.execute(
             "UPDATE processes SET last_sequence = ?2, state = ?3, updated_at_ms = ?4 WHERE id = ?1",
             params![process_id, sequence, new_state, now_ms as i64],

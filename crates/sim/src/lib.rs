@@ -1,0 +1,9 @@
+//! procreg's deterministic world.
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod executor;
+pub mod rng;
+
+pub use clock::SimClock;
+pub use executor::{BlockedTask, Executor, RunOutcome, TaskId};
