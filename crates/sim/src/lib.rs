@@ -3,7 +3,9 @@
 
 pub mod clock;
 pub mod executor;
+pub mod history;
 pub mod rng;
 
 pub use clock::SimClock;
 pub use executor::{BlockedTask, Executor, RunOutcome, TaskId};
+pub use history::{CallId, CallRecord, History};
