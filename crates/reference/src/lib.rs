@@ -2,6 +2,8 @@
 //! `MemoryRegistry` (Inline) and the durable `FileRegistry`.
 #![deny(missing_docs)]
 
+pub mod execute;
 pub mod op;
 
+pub use execute::execute_op;
 pub use op::{Op, OpOutput};
