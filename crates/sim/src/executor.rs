@@ -40,6 +40,8 @@ pub enum RunOutcome {
     Quiescent(Vec<BlockedTask>),
     /// The poll budget ran out with tasks still runnable or sleeping.
     BudgetExhausted,
+    /// [`Executor::run_until`] reached its deadline: nothing can run before it.
+    Deadline,
 }
 
 /// A task that could not make progress when the run went quiescent.
@@ -200,13 +202,20 @@ impl Executor {
 
     /// Runs until every task finishes, the run goes quiescent, or `max_polls` more polls ran.
     pub fn run(&mut self, max_polls: u64) -> RunOutcome {
+        self.run_until(u64::MAX, max_polls)
+    }
+
+    /// Like [`Executor::run`], but stops with [`RunOutcome::Deadline`] once nothing can run
+    /// before virtual time `deadline_ms`; time is then exactly `deadline_ms` (or later if it
+    /// already was), so the caller can inject an event at that instant.
+    pub fn run_until(&mut self, deadline_ms: u64, max_polls: u64) -> RunOutcome {
         let previous = CONTEXT.with(|c| c.borrow_mut().replace(Rc::clone(&self.shared)));
-        let outcome = self.run_inner(max_polls);
+        let outcome = self.run_inner(deadline_ms, max_polls);
         CONTEXT.with(|c| *c.borrow_mut() = previous);
         outcome
     }
 
-    fn run_inner(&mut self, max_polls: u64) -> RunOutcome {
+    fn run_inner(&mut self, deadline_ms: u64, max_polls: u64) -> RunOutcome {
         let budget_end = self.polls.saturating_add(max_polls);
         loop {
             self.absorb_spawned();
@@ -227,8 +236,13 @@ impl Executor {
                 self.poll_task(pick);
                 continue;
             }
-            if !self.fire_next_timers() {
-                return RunOutcome::Quiescent(self.blocked());
+            match self.next_timer() {
+                None => return RunOutcome::Quiescent(self.blocked()),
+                Some(at) if at > deadline_ms => {
+                    self.shared.clock.advance_to(deadline_ms);
+                    return RunOutcome::Deadline;
+                }
+                Some(_) => self.fire_next_timers(),
             }
         }
     }
@@ -259,11 +273,15 @@ impl Executor {
         }
     }
 
-    /// Advances time to the earliest timer and wakes every timer due then. False if none.
-    fn fire_next_timers(&mut self) -> bool {
+    fn next_timer(&self) -> Option<u64> {
+        self.shared.timers.borrow().keys().next().map(|(at, _)| *at)
+    }
+
+    /// Advances time to the earliest timer and wakes every timer due then.
+    fn fire_next_timers(&mut self) {
         let mut timers = self.shared.timers.borrow_mut();
         let Some((&(deadline, _), _)) = timers.iter().next() else {
-            return false;
+            return;
         };
         self.shared.clock.advance_to(deadline);
         let later = timers.split_off(&(deadline + 1, 0));
@@ -272,7 +290,6 @@ impl Executor {
         for (_, waker) in due {
             waker.wake();
         }
-        true
     }
 
     fn blocked(&self) -> Vec<BlockedTask> {

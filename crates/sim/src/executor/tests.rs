@@ -121,3 +121,18 @@ fn budget_stops_a_livelock() {
     assert_eq!(ex.run(50), RunOutcome::BudgetExhausted);
     assert_eq!(ex.polls(), 50);
 }
+
+#[test]
+fn run_until_stops_at_the_deadline_and_resumes() {
+    let mut ex = Executor::new(5, SimClock::new(0));
+    let seen = Rc::new(Cell::new(0));
+    let s = Rc::clone(&seen);
+    ex.spawn("late", async move {
+        sleep(1_000).await;
+        s.set(1);
+    });
+    assert_eq!(ex.run_until(400, 100), RunOutcome::Deadline);
+    assert_eq!((ex.clock().now_ms(), seen.get()), (400, 0));
+    assert_eq!(ex.run(100), RunOutcome::Completed);
+    assert_eq!((ex.clock().now_ms(), seen.get()), (1_000, 1));
+}
