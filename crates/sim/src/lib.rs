@@ -1,6 +1,7 @@
 //! procreg's deterministic world.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod clock;
 pub mod executor;
 pub mod history;
