@@ -7,6 +7,7 @@ pub mod executor;
 pub mod history;
 pub mod link;
 pub mod plan;
+pub mod resource;
 pub mod rng;
 
 pub use clock::SimClock;
