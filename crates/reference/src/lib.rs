@@ -9,15 +9,18 @@
 //! - [`engine`]: the [`Engine`], the one implementation of `ProcessRegistry` on top of a Model
 //!   (locking, waits without lost wake-ups, group commit).
 //! - [`memory`]: [`MemoryRegistry`], the engine with no journal.
+//! - [`execute`]: [`execute_op`] runs an [`Op`] against any `ProcessRegistry`.
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod execute;
 pub mod journal;
 pub mod memory;
 pub mod model;
 pub mod op;
 
 pub use engine::Engine;
+pub use execute::execute_op;
 pub use journal::{Journal, NoJournal};
 pub use memory::MemoryRegistry;
 pub use model::Model;
