@@ -1,2 +1,4 @@
 //! Conformance laws for `ProcessRegistry` backends.
 #![deny(missing_docs)]
+
+pub mod explore;
