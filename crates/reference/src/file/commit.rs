@@ -218,3 +218,147 @@ impl CommitLog {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::file::recover::scan_store;
+    use crate::file::snapshot::decode_snapshot;
+    use crate::storage::{DirStorage, StoreLock};
+
+    /// DirStorage that counts syncs and fails them on demand.
+    #[derive(Debug)]
+    struct Faulty {
+        inner: DirStorage,
+        syncs: AtomicUsize,
+        fail_sync: AtomicBool,
+    }
+
+    impl Storage for Faulty {
+        fn append(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+            self.inner.append(name, bytes)
+        }
+        fn sync(&self, name: &str) -> Result<(), StorageError> {
+            self.syncs.fetch_add(1, Ordering::SeqCst);
+            if self.fail_sync.load(Ordering::SeqCst) {
+                return Err(StorageError::Injected {
+                    action: "sync",
+                    name: name.to_owned(),
+                });
+            }
+            self.inner.sync(name)
+        }
+        fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+            self.inner.read(name)
+        }
+        fn replace(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+            self.inner.replace(name, bytes)
+        }
+        fn remove(&self, name: &str) -> Result<(), StorageError> {
+            self.inner.remove(name)
+        }
+        fn list(&self) -> Result<Vec<String>, StorageError> {
+            self.inner.list()
+        }
+        fn lock(&self) -> Result<StoreLock, StorageError> {
+            self.inner.lock()
+        }
+    }
+
+    fn new_log() -> (tempfile::TempDir, Arc<Faulty>, CommitLog) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Faulty {
+            inner: DirStorage::new(dir.path()).unwrap(),
+            syncs: AtomicUsize::new(0),
+            fail_sync: AtomicBool::new(false),
+        });
+        storage.replace(&segment_name(1), &encode_header(1)).unwrap();
+        let log = CommitLog::new(storage.clone(), 1, 0, 0);
+        (dir, storage, log)
+    }
+
+    fn record(i: u64) -> Vec<u8> {
+        format!(r#"{{"now_ms":{i},"op":{{"op":"list_non_terminal"}}}}"#).into_bytes()
+    }
+
+    fn scanned_seqs(storage: &dyn Storage) -> Vec<u64> {
+        let scan = scan_store(storage).unwrap();
+        scan.records.iter().map(|(seq, _)| *seq).collect()
+    }
+
+    #[test]
+    fn one_commit_makes_every_buffered_record_durable_with_one_sync() {
+        let (_dir, storage, log) = new_log();
+        let tickets: Vec<u64> = (1..=3).map(|i| log.push_record(record(i))).collect();
+        assert_eq!(tickets, vec![1, 2, 3]);
+        assert_eq!(log.durable_ticket(), 0);
+        log.make_durable(1).unwrap();
+        assert_eq!(log.durable_ticket(), 3);
+        log.make_durable(3).unwrap();
+        assert_eq!(storage.syncs.load(Ordering::SeqCst), 1);
+        assert_eq!(scanned_seqs(storage.as_ref()), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a2_failed_sync_poisons_the_log_until_reopen() {
+        let (_dir, storage, log) = new_log();
+        log.push_record(record(1));
+        log.make_durable(1).unwrap();
+        storage.fail_sync.store(true, Ordering::SeqCst);
+        let ticket = log.push_record(record(2));
+        let error = log.make_durable(ticket).unwrap_err();
+        assert_eq!(error.kind(), procreg::ErrorKind::Storage);
+        assert!(log.is_poisoned());
+        storage.fail_sync.store(false, Ordering::SeqCst);
+        let later = log.push_record(record(3));
+        assert!(log.make_durable(later).is_err(), "still poisoned");
+        log.make_durable(1).unwrap(); // what was durable stays answered Ok
+    }
+
+    #[test]
+    fn snapshot_starts_the_next_segment_and_drops_the_old_one() {
+        let (_dir, storage, log) = new_log();
+        log.push_record(record(1));
+        log.push_record(record(2));
+        log.push_snapshot(b"{\"state\":2}".to_vec());
+        assert_eq!(log.records_since_snapshot(), 0);
+        let ticket = log.push_record(record(3));
+        log.make_durable(ticket).unwrap();
+        assert_eq!(
+            storage.list().unwrap(),
+            vec![segment_name(2), SNAPSHOT_FILE.to_owned()]
+        );
+        let snapshot = decode_snapshot(&storage.read(SNAPSHOT_FILE).unwrap().unwrap()).unwrap();
+        assert_eq!((snapshot.last_seq, snapshot.next_segment), (2, 2));
+        assert_eq!(snapshot.payload, b"{\"state\":2}");
+        assert_eq!(scanned_seqs(storage.as_ref()), vec![3]);
+    }
+
+    #[test]
+    fn concurrent_callers_share_syncs() {
+        let (_dir, storage, log) = new_log();
+        let log = Arc::new(log);
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (log, barrier) = (log.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for i in 0..50 {
+                        let ticket = log.push_record(record(i));
+                        log.make_durable(ticket).unwrap();
+                        assert!(log.durable_ticket() >= ticket);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let syncs = storage.syncs.load(Ordering::SeqCst);
+        assert!(syncs < 400, "{syncs} syncs for 400 commits");
+        assert_eq!(scanned_seqs(storage.as_ref()), (1..=400).collect::<Vec<_>>());
+    }
+}
