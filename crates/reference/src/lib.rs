@@ -24,6 +24,7 @@ pub mod storage;
 
 pub use engine::Engine;
 pub use execute::execute_op;
+pub use file::{FileJournal, FileOptions, FileRegistry};
 pub use journal::{Journal, NoJournal};
 pub use memory::MemoryRegistry;
 pub use model::Model;

@@ -36,6 +36,7 @@ use super::frame::{
     parse_segment_name, segment_name,
 };
 use super::snapshot::{SNAPSHOT_FILE, Snapshot, SnapshotProblem, decode_snapshot};
+use crate::model::Model;
 use crate::storage::{Storage, StorageError};
 
 /// Why a store cannot be read back faithfully: every variant is `Corrupt` (D4).
@@ -195,6 +196,46 @@ pub fn scan_store(storage: &dyn Storage) -> Result<StoreScan, ScanError> {
         repair,
         stale_segments,
     })
+}
+
+/// Rebuilds the Model: the snapshot's, then every later record replayed through
+/// [`Model::apply`] at its recorded `now_ms` (so lease and fencing tokens come back exactly, D3).
+///
+/// # Errors
+/// `Corrupt` when the snapshot payload does not restore, a record fails or changes nothing on
+/// replay (it once succeeded and changed state), or the result breaks an invariant.
+pub fn restore(scan: &StoreScan) -> Result<Model, Corruption> {
+    let mut model = match &scan.snapshot {
+        Some(snapshot) => serde_json::from_slice::<Model>(&snapshot.payload).map_err(|e| {
+            Corruption::BadSnapshotPayload {
+                reason: e.to_string(),
+            }
+        })?,
+        None => Model::new(),
+    };
+    if scan.snapshot.is_some() {
+        model
+            .check_invariants()
+            .map_err(|reason| Corruption::BadSnapshotPayload { reason })?;
+    }
+    for (seq, record) in &scan.records {
+        let before = model.revision();
+        let method = record.op.method_name();
+        if let Err(error) = model.apply(&record.op, record.now_ms) {
+            return Err(Corruption::ReplayFailed {
+                seq: *seq,
+                method,
+                reason: error.to_string(),
+            });
+        }
+        if model.revision() == before {
+            return Err(Corruption::ReplayChangedNothing { seq: *seq, method });
+        }
+    }
+    model
+        .check_invariants()
+        .map_err(|reason| Corruption::Invariant { reason })?;
+    Ok(model)
 }
 
 type SegmentRecords = (Vec<(u64, LogRecord)>, Repair);
