@@ -25,7 +25,12 @@ async fn d2_reopen_restores_the_exact_model() {
     drop(registry);
     let reopened = open(dir.path(), &clock);
     assert_eq!(model(&reopened), before);
-    reopened.engine().model_snapshot().unwrap().check_invariants().unwrap();
+    reopened
+        .engine()
+        .model_snapshot()
+        .unwrap()
+        .check_invariants()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -55,7 +60,10 @@ async fn d6_acks_and_pending_wakes_survive_reopen() {
     let registry = open(dir.path(), &clock);
     populate(&registry, &manual).await;
     let s1 = ProcessScope::session("s1");
-    registry.append_event("p1", ping("third", &s1)).await.unwrap();
+    registry
+        .append_event("p1", ping("third", &s1))
+        .await
+        .unwrap();
     drop(registry);
 
     let reopened = open(dir.path(), &clock);
@@ -82,9 +90,18 @@ async fn s5_grants_external_refs_and_deleted_sessions_survive_reopen() {
         .map(|entry| entry.grant.process_id)
         .collect();
     assert_eq!(ids, vec!["p1", "p2"]);
-    assert!(reopened.handle_grants_for_process("p3").await.unwrap().is_empty());
+    assert!(
+        reopened
+            .handle_grants_for_process("p3")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let report = reopened.delete_session_process_state("s2").await.unwrap();
-    assert_eq!(report.revoked_handle_count, 0, "S5: deleted grants never come back");
+    assert_eq!(
+        report.revoked_handle_count, 0,
+        "S5: deleted grants never come back"
+    );
     assert_eq!(report.deleted_wake_count, 0);
     let record = reopened.get_process("p2").await.unwrap().unwrap();
     assert_eq!(record.external_ref.unwrap().id, "job-9");
@@ -96,21 +113,34 @@ async fn d6_lease_state_survives_reopen() {
     let (manual, clock) = clock(1_000);
     let registry = open(dir.path(), &clock);
     populate(&registry, &manual).await;
-    let held = registry.claim_process_lease("p1", "w1", 1_000).await.unwrap();
+    let held = registry
+        .claim_process_lease("p1", "w1", 1_000)
+        .await
+        .unwrap();
     drop(registry);
 
     let reopened = open(dir.path(), &clock);
-    let other = reopened.claim_process_lease("p1", "w9", 1_000).await.unwrap_err();
+    let other = reopened
+        .claim_process_lease("p1", "w9", 1_000)
+        .await
+        .unwrap_err();
     assert_eq!(other.kind(), procreg::ErrorKind::LeaseHeld);
     let renewed = reopened.renew_process_lease(&held, 2_000).await.unwrap();
     assert_eq!(renewed.fencing_token, held.fencing_token);
     assert_eq!(renewed.expires_at_ms, manual_now(&manual) + 2_000);
-    reopened.complete_process_lease(&held.completion()).await.unwrap();
+    reopened
+        .complete_process_lease(&held.completion())
+        .await
+        .unwrap();
     drop(reopened);
 
     let again = open(dir.path(), &clock);
     let next = again.claim_process_lease("p1", "w9", 1_000).await.unwrap();
-    assert_eq!(next.fencing_token, held.fencing_token + 1, "release survived reopen");
+    assert_eq!(
+        next.fencing_token,
+        held.fencing_token + 1,
+        "release survived reopen"
+    );
 }
 
 fn manual_now(clock: &procreg::ManualClock) -> u64 {
@@ -125,7 +155,10 @@ async fn d3_fencing_and_lease_tokens_are_never_reused_after_reopen() {
     for round in 0..4 {
         let registry = open_every(dir.path(), &clock, 3);
         if round == 0 {
-            registry.register_process(registration("p", "s")).await.unwrap();
+            registry
+                .register_process(registration("p", "s"))
+                .await
+                .unwrap();
         }
         for _ in 0..3 {
             manual.advance(200);
@@ -145,19 +178,33 @@ async fn d3_keyed_append_replays_to_the_original_sequence_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock(1_000);
     let registry = open(dir.path(), &clock);
-    registry.register_process(registration("p", "s")).await.unwrap();
+    registry
+        .register_process(registration("p", "s"))
+        .await
+        .unwrap();
     registry.append_event("p", note(0)).await.unwrap();
-    let first = registry.append_event("p", note(1).with_replay_key("k")).await.unwrap();
+    let first = registry
+        .append_event("p", note(1).with_replay_key("k"))
+        .await
+        .unwrap();
     registry.append_event("p", note(2)).await.unwrap();
     drop(registry);
 
     let reopened = open(dir.path(), &clock);
-    let replay = reopened.append_event("p", note(1).with_replay_key("k")).await.unwrap();
+    let replay = reopened
+        .append_event("p", note(1).with_replay_key("k"))
+        .await
+        .unwrap();
     assert!(replay.replayed);
     assert_eq!(replay.event, first.event);
     assert_eq!(replay.event.sequence, 2);
-    let conflict = reopened.append_event("p", note(9).with_replay_key("k")).await;
-    assert_eq!(conflict.unwrap_err().kind(), procreg::ErrorKind::ReplayConflict);
+    let conflict = reopened
+        .append_event("p", note(9).with_replay_key("k"))
+        .await;
+    assert_eq!(
+        conflict.unwrap_err().kind(),
+        procreg::ErrorKind::ReplayConflict
+    );
 }
 
 #[tokio::test]
@@ -193,10 +240,16 @@ async fn rejected_calls_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock(1_000);
     let registry = open(dir.path(), &clock);
-    registry.register_process(registration("p", "s")).await.unwrap();
+    registry
+        .register_process(registration("p", "s"))
+        .await
+        .unwrap();
     let seq = registry.engine().journal().durable_seq();
     assert!(registry.append_event("missing", note(1)).await.is_err());
     registry.get_process("p").await.unwrap();
-    registry.revoke_handle(&ProcessScope::session("s"), "p").await.unwrap();
+    registry
+        .revoke_handle(&ProcessScope::session("s"), "p")
+        .await
+        .unwrap();
     assert_eq!(registry.engine().journal().durable_seq(), seq);
 }

@@ -274,7 +274,9 @@ mod tests {
             syncs: AtomicUsize::new(0),
             fail_sync: AtomicBool::new(false),
         });
-        storage.replace(&segment_name(1), &encode_header(1)).unwrap();
+        storage
+            .replace(&segment_name(1), &encode_header(1))
+            .unwrap();
         let log = CommitLog::new(storage.clone(), 1, 0, 0);
         (dir, storage, log)
     }
@@ -359,6 +361,9 @@ mod tests {
         }
         let syncs = storage.syncs.load(Ordering::SeqCst);
         assert!(syncs < 400, "{syncs} syncs for 400 commits");
-        assert_eq!(scanned_seqs(storage.as_ref()), (1..=400).collect::<Vec<_>>());
+        assert_eq!(
+            scanned_seqs(storage.as_ref()),
+            (1..=400).collect::<Vec<_>>()
+        );
     }
 }

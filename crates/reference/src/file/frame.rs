@@ -219,7 +219,10 @@ pub fn decode_batch(payload: &[u8]) -> Result<Batch, String> {
         at += 4 + len;
     }
     if at != payload.len() {
-        return Err(format!("{} bytes after the last record", payload.len() - at));
+        return Err(format!(
+            "{} bytes after the last record",
+            payload.len() - at
+        ));
     }
     Ok(Batch { first_seq, records })
 }
@@ -249,7 +252,9 @@ mod tests {
     use super::*;
 
     fn records(n: usize) -> Vec<Vec<u8>> {
-        (0..n).map(|i| format!("{{\"r\":{i}}}").into_bytes()).collect()
+        (0..n)
+            .map(|i| format!("{{\"r\":{i}}}").into_bytes())
+            .collect()
     }
 
     #[test]

@@ -50,7 +50,9 @@ pub enum Corruption {
     },
     #[error("{file}: header names segment {found}")]
     WrongSegment { file: String, found: u64 },
-    #[error("{file}: frame at offset {offset} is damaged ({damage:?}) but a valid frame follows at offset {valid_at}")]
+    #[error(
+        "{file}: frame at offset {offset} is damaged ({damage:?}) but a valid frame follows at offset {valid_at}"
+    )]
     DamageBeforeTail {
         file: String,
         offset: usize,
@@ -168,9 +170,9 @@ pub fn scan_store(storage: &dyn Storage) -> Result<StoreScan, ScanError> {
         .filter_map(|name| parse_segment_name(name))
         .collect();
     let snapshot = match storage.read(SNAPSHOT_FILE)? {
-        Some(bytes) => Some(
-            decode_snapshot(&bytes).map_err(|problem| Corruption::BadSnapshot { problem })?,
-        ),
+        Some(bytes) => {
+            Some(decode_snapshot(&bytes).map_err(|problem| Corruption::BadSnapshot { problem })?)
+        }
         None => None,
     };
     let (live, first_seq) = snapshot

@@ -64,7 +64,9 @@ impl DirStorage {
 
     fn state(&self) -> MutexGuard<'_, DirState> {
         // A panic while holding this lock cannot leave DirState inconsistent: keep going.
-        self.state.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     fn sync_dir(&self, state: &mut DirState) -> Result<(), StorageError> {

@@ -71,13 +71,25 @@ pub async fn populate(registry: &dyn ProcessRegistry, clock: &ManualClock) {
     let s1 = ProcessScope::session("s1");
     let s2 = ProcessScope::frame("s2", "f1");
     for id in ["p1", "p2", "p3"] {
-        registry.register_process(registration(id, "s1")).await.unwrap();
+        registry
+            .register_process(registration(id, "s1"))
+            .await
+            .unwrap();
         let d = ProcessHandleDescriptor::labelled(id);
         registry.grant_handle(&s1, id, d).await.unwrap();
     }
-    registry.append_event("p1", note(1).with_replay_key("k1")).await.unwrap();
-    registry.append_event("p1", ping("hello", &s1)).await.unwrap();
-    registry.append_event("p1", ping("again", &s2)).await.unwrap();
+    registry
+        .append_event("p1", note(1).with_replay_key("k1"))
+        .await
+        .unwrap();
+    registry
+        .append_event("p1", ping("hello", &s1))
+        .await
+        .unwrap();
+    registry
+        .append_event("p1", ping("again", &s2))
+        .await
+        .unwrap();
     registry.ack_wake("p1", 2).await.unwrap();
     let ext = procreg::ProcessExternalRef {
         backend: "queue".into(),
@@ -88,11 +100,17 @@ pub async fn populate(registry: &dyn ProcessRegistry, clock: &ManualClock) {
     clock.advance(10);
     registry.complete_process("p2", success(42)).await.unwrap();
     let moved = vec!["p3".to_owned()];
-    registry.transfer_handle_grants(&s1, &s2, &moved).await.unwrap();
+    registry
+        .transfer_handle_grants(&s1, &s2, &moved)
+        .await
+        .unwrap();
     let lease = registry.claim_process_lease("p1", "w1", 100).await.unwrap();
     registry.renew_process_lease(&lease, 500).await.unwrap();
     let old = registry.claim_process_lease("p3", "w1", 100).await.unwrap();
-    registry.complete_process_lease(&old.completion()).await.unwrap();
+    registry
+        .complete_process_lease(&old.completion())
+        .await
+        .unwrap();
     registry.claim_process_lease("p3", "w2", 100).await.unwrap();
     registry.delete_session_process_state("s2").await.unwrap();
 }
