@@ -9,6 +9,7 @@
 //! - [`engine`]: the [`Engine`], the one implementation of `ProcessRegistry` on top of a Model
 //!   (locking, waits without lost wake-ups, group commit).
 //! - [`memory`]: [`MemoryRegistry`], the engine with no journal.
+//! - [`execute`]: [`execute_op`] runs an [`Op`] against any `ProcessRegistry`.
 //! - [`storage`]: the [`Storage`] a durable registry writes through, and [`DirStorage`].
 //! - [`file`]: [`FileRegistry`], the engine with a checksummed log and snapshots on a Storage.
 #![deny(missing_docs)]
