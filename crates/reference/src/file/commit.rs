@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use procreg::PluginError;
 
-use super::frame::{encode_frame, encode_header, segment_name};
+use super::frame::{MAX_PAYLOAD, encode_frame, encode_header, segment_name, split_batch};
 use super::snapshot::{SNAPSHOT_FILE, encode_snapshot};
 use crate::storage::{Storage, StorageError};
 
@@ -168,14 +168,15 @@ impl CommitLog {
             }
             Err(error) => {
                 self.poison();
-                Err(error.into())
+                Err(error)
             }
         }
     }
 
-    /// Writes `pending` in order: snapshots as described in the module docs, the records after
-    /// the last snapshot as one frame, then one sync.
-    fn commit(&self, writer: &mut Writer, pending: Vec<Pending>) -> Result<(), StorageError> {
+    /// Writes `pending` in order: snapshots as described in the module docs, then the records
+    /// after the last snapshot as one frame (or several, each synced, if they exceed one frame)
+    /// and one sync.
+    fn commit(&self, writer: &mut Writer, pending: Vec<Pending>) -> Result<(), PluginError> {
         let mut first_seq = None;
         let mut records = Vec::new();
         for item in pending {
@@ -192,10 +193,20 @@ impl CommitLog {
                 }
             }
         }
-        if let Some(first_seq) = first_seq {
-            let name = segment_name(writer.segment);
-            self.storage
-                .append(&name, &encode_frame(first_seq, &records))?;
+        let Some(first_seq) = first_seq else {
+            return Ok(());
+        };
+        let runs = split_batch(&records, MAX_PAYLOAD).map_err(|index| {
+            PluginError::storage(format!(
+                "record {} is {} bytes, above the log's frame limit of {MAX_PAYLOAD}",
+                first_seq + index as u64,
+                records[index].len()
+            ))
+        })?;
+        let name = segment_name(writer.segment);
+        for run in runs {
+            let frame = encode_frame(first_seq + run.start as u64, &records[run]);
+            self.storage.append(&name, &frame)?;
             self.storage.sync(&name)?;
         }
         Ok(())

@@ -61,6 +61,9 @@ pub trait Storage: Send + Sync + Debug {
 
     /// Takes the exclusive lock on the whole store, held until the returned guard drops.
     ///
+    /// A simulated crash may release every lock at once, provided the crashed instance can no
+    /// longer write afterwards (D7).
+    ///
     /// # Errors
     /// [`StorageError::Locked`] while another guard on the same store is alive, in this process
     /// or another (D5: a second open is refused).
