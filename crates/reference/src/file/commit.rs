@@ -142,10 +142,16 @@ impl CommitLog {
     /// Blocks until `ticket` is durable, leading a group commit if nobody else is.
     ///
     /// # Errors
-    /// `Storage` when the write or sync failed, now or in an earlier commit (poisoned).
+    /// `Storage` when the write or sync failed, now or in an earlier commit (poisoned);
+    /// `InvalidRequest` for a ticket never handed out.
     pub fn make_durable(&self, ticket: u64) -> Result<(), PluginError> {
         if ticket <= self.durable_ticket() {
             return Ok(());
+        }
+        if ticket > self.last_ticket() {
+            return Err(PluginError::invalid_request(format!(
+                "log ticket {ticket} was never handed out"
+            )));
         }
         let mut writer = lock(&self.writer);
         if ticket <= self.durable_ticket() {
@@ -160,7 +166,6 @@ impl CommitLog {
             let mut queue = lock(&self.queue);
             (std::mem::take(&mut queue.pending), queue.last_ticket)
         };
-        assert!(ticket <= last, "ticket {ticket} was never handed out");
         match self.commit(&mut writer, pending) {
             Ok(()) => {
                 self.durable.store(last, Ordering::SeqCst);
@@ -312,6 +317,9 @@ mod tests {
         log.make_durable(3).unwrap();
         assert_eq!(storage.syncs.load(Ordering::SeqCst), 1);
         assert_eq!(scanned_seqs(storage.as_ref()), vec![1, 2, 3]);
+        let unknown = log.make_durable(4).unwrap_err();
+        assert_eq!(unknown.kind(), procreg::ErrorKind::InvalidRequest);
+        assert!(!log.is_poisoned());
     }
 
     #[test]
