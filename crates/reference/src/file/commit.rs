@@ -201,6 +201,7 @@ impl CommitLog {
         let Some(first_seq) = first_seq else {
             return Ok(());
         };
+        // Z12: a record too large for any frame fails its call (Unavailable) and poisons the log.
         let runs = split_batch(&records, MAX_PAYLOAD).map_err(|index| {
             PluginError::storage(format!(
                 "record {} is {} bytes, above the log's frame limit of {MAX_PAYLOAD}",
