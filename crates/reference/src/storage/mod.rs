@@ -24,12 +24,14 @@
 //!
 //! Names are flat: 1 to 128 bytes of ASCII letters, digits, `-` and `_`, and `.` not first.
 
+mod check;
 mod dir;
 
 use std::fmt::Debug;
 
 use procreg::PluginError;
 
+pub use check::check_storage;
 pub use dir::DirStorage;
 
 /// A flat store of named files with explicit durability (see the module docs for the exact
