@@ -1,0 +1,304 @@
+//! Events and completion: append with replay (E1-E10, E15), reads of the log (E11, E12), wake
+//! acknowledgement (E13), the non-blocking halves of the waits (E14, C4) and idempotent
+//! completion (C1-C3).
+
+use procreg::{
+    PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
+    ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
+    terminal_replay_key,
+};
+
+use super::inputs::{effective_replay_key, id_problem, json_equal, scope_problem};
+use super::{Model, ProcessState, wake};
+
+impl Model {
+    /// Appends an event, or replays a keyed one (E1-E10, E15).
+    ///
+    /// # Errors
+    /// In P1 order: `UnknownProcess` > replay (`ReplayConflict`, E2) > `InvalidRequest` (E15,
+    /// target scope, replay key) > `UndeclaredEventType` > `ReplayKeyRequired` > `InvalidEvent`
+    /// (E5) > `AlreadyTerminal` > `InvalidEvent` (E7) > `WakeTargetRequired`.
+    pub fn append_event(
+        &mut self,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+        now_ms: u64,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
+        let state = self.state(process_id)?;
+        let replay_key = effective_replay_key(request.replay_key.as_deref());
+        if let Some(key) = replay_key
+            && let Some(&sequence) = state.replay_keys.get(key)
+        {
+            return replay(state, sequence, key, &request);
+        }
+        let (event, await_output) = build_event(state, request, now_ms)?;
+        let state = self.state_mut(process_id)?;
+        if let Some(key) = &event.replay_key {
+            state.replay_keys.insert(key.clone(), event.sequence);
+        }
+        if event.wake.is_some() {
+            state.pending_wakes.insert(event.sequence);
+        }
+        if let Some(output) = await_output {
+            state.record.status = ProcessStatus::terminal(output);
+        }
+        state.record.updated_at_ms = now_ms; // E8, R7
+        state.events.push(event.clone());
+        self.bump();
+        Ok(ProcessEventAppendResult {
+            wake_delivery: ProcessWakeDelivery::from_event(&event),
+            event,
+            replayed: false,
+        })
+    }
+
+    /// Every event with sequence above `after_sequence`, ascending (E11).
+    pub fn events_after(
+        &self,
+        process_id: &str,
+        after_sequence: u64,
+    ) -> Result<Vec<ProcessEvent>, PluginError> {
+        let state = self.state(process_id)?;
+        Ok(events_above(state, after_sequence).cloned().collect())
+    }
+
+    /// The pending wake events with sequence above `after_sequence`, ascending (E12).
+    pub fn wake_events_after(
+        &self,
+        process_id: &str,
+        after_sequence: u64,
+    ) -> Result<Vec<ProcessEvent>, PluginError> {
+        let state = self.state(process_id)?;
+        Ok(events_above(state, after_sequence)
+            .filter(|event| state.pending_wakes.contains(&event.sequence))
+            .cloned()
+            .collect())
+    }
+
+    /// Stops event `sequence` being pending (E13); idempotent, a no-op on non-wake events.
+    ///
+    /// # Errors
+    /// `UnknownProcess` > `UnknownEvent`.
+    pub fn ack_wake(&mut self, process_id: &str, sequence: u64) -> Result<(), PluginError> {
+        let state = self.state_mut(process_id)?;
+        if sequence == 0 || sequence > state.events.len() as u64 {
+            return Err(PluginError::UnknownEvent {
+                process_id: process_id.to_owned(),
+                sequence,
+            });
+        }
+        if state.pending_wakes.remove(&sequence) {
+            self.bump();
+        }
+        Ok(())
+    }
+
+    /// The lowest event of exactly `event_type` above `after_sequence`, or `None` when the
+    /// real call would block (E14).
+    ///
+    /// # Errors
+    /// `UnknownProcess` > `UndeclaredEventType` (a wait never hangs on an undeclared type).
+    pub fn wait_event_after(
+        &self,
+        process_id: &str,
+        event_type: &str,
+        after_sequence: u64,
+    ) -> Result<Option<ProcessEvent>, PluginError> {
+        let state = self.state(process_id)?;
+        if state.record.event_type(event_type).is_none() {
+            return Err(undeclared(process_id, event_type));
+        }
+        Ok(events_above(state, after_sequence)
+            .find(|event| event.event_type == event_type)
+            .cloned())
+    }
+
+    /// Completes a process idempotently (C1-C3); not fenced by leases (C5).
+    ///
+    /// # Errors
+    /// `UnknownProcess` > `AlreadyTerminal` (C3, a different recorded output).
+    pub fn complete_process(
+        &mut self,
+        process_id: &str,
+        output: ProcessAwaitOutput,
+        now_ms: u64,
+    ) -> Result<ProcessRecord, PluginError> {
+        let state = self.state(process_id)?;
+        if let Some(recorded) = state.record.status.await_output() {
+            // C2: however it became terminal, an equal output is a harmless retry.
+            return if json_equal(recorded, &output) {
+                Ok(state.record.clone())
+            } else {
+                Err(already_terminal(process_id))
+            };
+        }
+        let request = ProcessEventAppendRequest::terminal(process_id, &output);
+        self.append_event(process_id, request, now_ms)?;
+        Ok(self.state(process_id)?.record.clone())
+    }
+
+    /// The await output once terminal, or `None` when the real call would block (C4).
+    ///
+    /// # Errors
+    /// `UnknownProcess`.
+    pub fn await_process(
+        &self,
+        process_id: &str,
+    ) -> Result<Option<ProcessAwaitOutput>, PluginError> {
+        Ok(self
+            .state(process_id)?
+            .record
+            .status
+            .await_output()
+            .cloned())
+    }
+}
+
+/// E2: a used replay key with an equal (type, payload) gives back the stored event untouched.
+fn replay(
+    state: &ProcessState,
+    sequence: u64,
+    key: &str,
+    request: &ProcessEventAppendRequest,
+) -> Result<ProcessEventAppendResult, PluginError> {
+    let stored = sequence
+        .checked_sub(1)
+        .and_then(|index| state.events.get(index as usize))
+        .ok_or_else(|| PluginError::corrupt(format!("replay key `{key}` names no event")))?;
+    if stored.event_type != request.event_type || !json_equal(&stored.payload, &request.payload) {
+        return Err(PluginError::ReplayConflict {
+            process_id: state.record.id.clone(),
+            replay_key: key.to_owned(),
+        });
+    }
+    Ok(ProcessEventAppendResult {
+        event: stored.clone(),
+        wake_delivery: ProcessWakeDelivery::from_event(stored),
+        replayed: true,
+    })
+}
+
+/// Checks a new (non-replayed) append in P1 order and builds its event, with the await output
+/// it records when terminal. Touches nothing (E10).
+fn build_event(
+    state: &ProcessState,
+    request: ProcessEventAppendRequest,
+    now_ms: u64,
+) -> Result<(ProcessEvent, Option<ProcessAwaitOutput>), PluginError> {
+    let process_id = state.record.id.as_str();
+    let replay_key = effective_replay_key(request.replay_key.as_deref()).map(str::to_owned);
+    let declared = state.record.event_type(&request.event_type);
+    check_request(process_id, &request, replay_key.as_deref(), declared)?;
+    let declared = declared.ok_or_else(|| undeclared(process_id, &request.event_type))?;
+    let needs_key = declared.terminal.is_some() || declared.name == procreg::EVENT_CANCEL_REQUESTED;
+    if needs_key && replay_key.is_none() {
+        return Err(PluginError::ReplayKeyRequired {
+            process_id: process_id.to_owned(),
+            event_type: declared.name.clone(),
+        });
+    }
+    let await_output = match declared.terminal {
+        Some(terminal) => Some(terminal_output(process_id, declared, terminal, &request)?),
+        None => None,
+    };
+    if await_output.is_some() && state.record.is_terminal() {
+        return Err(already_terminal(process_id)); // E6
+    }
+    let sequence = state.events.len() as u64 + 1;
+    let wake = match &declared.wake {
+        Some(spec) => wake::evaluate(spec, &request.payload, process_id, sequence)?,
+        None => None,
+    };
+    let wake = match (wake, &request.wake_target_scope) {
+        (None, _) => None, // E7: a target without a wake is ignored, not stored.
+        (Some(parts), Some(target)) => Some(parts.with_target(target)),
+        (Some(_), None) => {
+            return Err(PluginError::WakeTargetRequired {
+                process_id: process_id.to_owned(),
+                event_type: declared.name.clone(),
+            });
+        }
+    };
+    let event = ProcessEvent {
+        process_id: process_id.to_owned(),
+        sequence,
+        event_type: request.event_type,
+        payload: request.payload,
+        replay_key,
+        terminal: declared.terminal,
+        wake,
+        occurred_at_ms: now_ms,
+    };
+    Ok((event, await_output))
+}
+
+/// The `InvalidRequest` checks of an append (E15, B1/V2 on the target scope and replay key).
+fn check_request(
+    process_id: &str,
+    request: &ProcessEventAppendRequest,
+    replay_key: Option<&str>,
+    declared: Option<&ProcessEventType>,
+) -> Result<(), PluginError> {
+    if let Some(key) = replay_key {
+        if let Some(reason) = id_problem("replay key", key) {
+            return Err(PluginError::invalid_request(reason));
+        }
+        // E15 (Z: an undeclared type with the reserved key is also InvalidRequest, P1 order).
+        let is_terminal_type = declared.is_some_and(|t| t.terminal.is_some());
+        if key == terminal_replay_key(process_id) && !is_terminal_type {
+            return Err(PluginError::invalid_request(format!(
+                "replay key `{key}` is reserved for terminal events"
+            )));
+        }
+    }
+    if let Some(target) = &request.wake_target_scope
+        && let Some(problem) = scope_problem(target)
+    {
+        return Err(PluginError::invalid_request(format!(
+            "wake target scope: {problem}"
+        )));
+    }
+    Ok(())
+}
+
+/// E5: the payload of a terminal event holds an `await_output` of the type's terminal state.
+fn terminal_output(
+    process_id: &str,
+    declared: &ProcessEventType,
+    terminal: procreg::ProcessTerminalState,
+    request: &ProcessEventAppendRequest,
+) -> Result<ProcessAwaitOutput, PluginError> {
+    let output = request
+        .payload
+        .get("await_output")
+        .and_then(|value| serde_json::from_value::<ProcessAwaitOutput>(value.clone()).ok());
+    match output {
+        Some(output) if output.terminal_state() == terminal => Ok(output),
+        _ => Err(PluginError::InvalidEvent {
+            process_id: process_id.to_owned(),
+            reason: format!(
+                "terminal event `{}` needs an `await_output` of state {terminal:?}",
+                declared.name
+            ),
+        }),
+    }
+}
+
+/// The events of `state` above `after_sequence`, ascending.
+fn events_above(state: &ProcessState, after_sequence: u64) -> impl Iterator<Item = &ProcessEvent> {
+    let start = usize::try_from(after_sequence).unwrap_or(usize::MAX);
+    state.events.iter().skip(start)
+}
+
+fn undeclared(process_id: &str, event_type: &str) -> PluginError {
+    PluginError::UndeclaredEventType {
+        process_id: process_id.to_owned(),
+        event_type: event_type.to_owned(),
+    }
+}
+
+fn already_terminal(process_id: &str) -> PluginError {
+    PluginError::AlreadyTerminal {
+        process_id: process_id.to_owned(),
+    }
+}

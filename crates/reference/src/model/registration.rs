@@ -1,0 +1,187 @@
+//! Registration and records: R1-R7, X1-X3 and the recovery worklist N1.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use procreg::{
+    CORE_EVENT_TYPES, PluginError, ProcessEventType, ProcessExternalRef, ProcessProvenance,
+    ProcessRecord, ProcessRegistration, ProcessStatus, WakeDedupeKey,
+};
+
+use super::inputs::{id_problem, is_json_pointer, normalize_external_ref, scope_problem};
+use super::{Model, ProcessState};
+
+impl Model {
+    /// Registers a process, or returns the existing record of an identical registration.
+    ///
+    /// # Errors
+    /// `InvalidRegistration` (R1) > `RegistrationConflict` (R5).
+    pub fn register_process(
+        &mut self,
+        registration: ProcessRegistration,
+        now_ms: u64,
+    ) -> Result<ProcessRecord, PluginError> {
+        let normalized = normalize_registration(registration)?;
+        let registration_hash = procreg::canonical::hash(&normalized);
+        if let Some(existing) = self.processes.get(&normalized.id) {
+            // R4: idempotent start, whatever the status; R5: a different registration.
+            return if existing.record.registration_hash == registration_hash {
+                Ok(existing.record.clone())
+            } else {
+                Err(PluginError::RegistrationConflict {
+                    process_id: normalized.id,
+                })
+            };
+        }
+        // R3: a running record, created == updated == now, no external ref.
+        let record = ProcessRecord {
+            id: normalized.id.clone(),
+            registration_hash,
+            input: normalized.input,
+            event_types: normalized.event_types,
+            provenance: normalized.provenance,
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+            external_ref: None,
+            status: ProcessStatus::Running,
+        };
+        let state = ProcessState {
+            record: record.clone(),
+            events: Vec::new(),
+            replay_keys: BTreeMap::new(),
+            pending_wakes: BTreeSet::new(),
+            lease: None,
+            fencing_counter: 0,
+        };
+        self.processes.insert(normalized.id, state);
+        self.bump();
+        Ok(record)
+    }
+
+    /// The current record, or `None` for an unknown id (R6).
+    pub fn get_process(&self, process_id: &str) -> Option<ProcessRecord> {
+        self.processes
+            .get(process_id)
+            .map(|state| state.record.clone())
+    }
+
+    /// Stores the external ref once (X1-X3); allowed on terminal processes.
+    ///
+    /// # Errors
+    /// `UnknownProcess` > `InvalidRequest` (blank backend or id) > `ExternalRefConflict` (X3).
+    pub fn set_external_ref(
+        &mut self,
+        process_id: &str,
+        external_ref: ProcessExternalRef,
+        now_ms: u64,
+    ) -> Result<ProcessRecord, PluginError> {
+        let state = self.state(process_id)?;
+        let external_ref = normalize_external_ref(external_ref);
+        let problem = id_problem("external ref backend", &external_ref.backend)
+            .or_else(|| id_problem("external ref id", &external_ref.id));
+        if let Some(reason) = problem {
+            return Err(PluginError::invalid_request(reason));
+        }
+        match &state.record.external_ref {
+            // X2: the equal ref again (J1) returns the record unchanged.
+            Some(stored) if super::inputs::json_equal(stored, &external_ref) => {
+                Ok(state.record.clone())
+            }
+            Some(_) => Err(PluginError::ExternalRefConflict {
+                process_id: process_id.to_owned(),
+            }),
+            None => {
+                let state = self.state_mut(process_id)?;
+                state.record.external_ref = Some(external_ref);
+                state.record.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
+                let record = state.record.clone();
+                self.bump();
+                Ok(record)
+            }
+        }
+    }
+
+    /// Every running record, ascending process id, leased or not (N1).
+    pub fn list_non_terminal(&self) -> Vec<ProcessRecord> {
+        self.processes
+            .values()
+            .filter(|state| !state.record.is_terminal())
+            .map(|state| state.record.clone())
+            .collect()
+    }
+}
+
+/// Checks a registration (R1) and normalizes it (V2 scope, R2 core types).
+fn normalize_registration(
+    registration: ProcessRegistration,
+) -> Result<ProcessRegistration, PluginError> {
+    let invalid = |reason: String| PluginError::InvalidRegistration {
+        process_id: registration.id.clone(),
+        reason,
+    };
+    let provenance = &registration.provenance;
+    let problem = id_problem("process id", &registration.id)
+        .or_else(|| scope_problem(&provenance.owner_scope).map(|p| format!("owner scope: {p}")))
+        .or_else(|| id_problem("host profile id", &provenance.host_profile_id))
+        .or_else(|| event_types_problem(&registration.event_types));
+    if let Some(reason) = problem {
+        return Err(invalid(reason));
+    }
+    let mut event_types = registration.event_types.clone();
+    for core in ProcessEventType::core_types() {
+        if !event_types.iter().any(|t| t.name == core.name) {
+            event_types.push(core);
+        }
+    }
+    Ok(ProcessRegistration {
+        id: registration.id.clone(),
+        input: registration.input.clone(),
+        event_types,
+        provenance: ProcessProvenance {
+            owner_scope: provenance.owner_scope.normalized(),
+            host_profile_id: provenance.host_profile_id.clone(),
+        },
+    })
+}
+
+/// Why the declared event types are not acceptable, if they are not (R1).
+fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
+    let mut seen = BTreeSet::new();
+    let core_types = ProcessEventType::core_types();
+    for event_type in event_types {
+        let name = &event_type.name;
+        if let Some(problem) = id_problem("event type name", name) {
+            return Some(problem);
+        }
+        if !seen.insert(name.as_str()) {
+            return Some(format!("event type `{name}` is declared twice"));
+        }
+        if CORE_EVENT_TYPES.contains(&name.as_str()) && !core_types.contains(event_type) {
+            return Some(format!(
+                "core event type `{name}` declared with other semantics"
+            ));
+        }
+        if let Some(wake) = &event_type.wake {
+            if event_type.terminal.is_some() {
+                return Some(format!("terminal event type `{name}` also wakes"));
+            }
+            let mut pointers = vec![wake.input.as_str()];
+            pointers.extend(wake.when.as_deref());
+            match &wake.dedupe_key {
+                WakeDedupeKey::Pointer(pointer) => pointers.push(pointer),
+                // Z: a const dedupe key is a key (V2): no U+0000 or newline.
+                WakeDedupeKey::Const(key) if procreg::validate::has_forbidden_char(key) => {
+                    return Some(format!(
+                        "dedupe key of `{name}` contains U+0000 or a newline"
+                    ));
+                }
+                WakeDedupeKey::Const(_) | WakeDedupeKey::EventIdentity => {}
+            }
+            if let Some(bad) = pointers.into_iter().find(|p| !is_json_pointer(p)) {
+                return Some(format!(
+                    "wake pointer `{bad}` of `{name}` is not a JSON pointer"
+                ));
+            }
+        }
+    }
+    None
+}

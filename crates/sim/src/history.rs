@@ -1,0 +1,106 @@
+//! The history of a simulated run: every call a client made, with its arguments, its outcome
+//! and its virtual invoke and return times.
+//!
+//! Why it exists: the checkers (online invariants, linearizability against the Model,
+//! durability across crashes) and the failure report's timeline all read this one record, so a
+//! failure can always be explained from what the clients saw.
+
+use procreg::{ErrorKind, PluginError};
+use procreg_reference::{Op, OpOutput};
+use serde::{Deserialize, Serialize};
+
+/// Index of a call in its history.
+pub type CallId = usize;
+
+/// One call as a client saw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// Position in the history (invocation order).
+    pub id: CallId,
+    /// The simulated client that made the call (`worker-2`, `client-a`).
+    pub client: String,
+    /// The call and its arguments.
+    pub op: Op,
+    /// Virtual time at invocation.
+    pub invoke_ms: u64,
+    /// Virtual time at return; `None` if the call never returned (cancelled by a crash of the
+    /// client or of the registry, or still blocked at the end of the run).
+    pub return_ms: Option<u64>,
+    /// What the client got back, once it returned.
+    pub outcome: Option<Result<OpOutput, PluginError>>,
+    /// Which incarnation of the registry the call was sent to (bumped at every registry crash).
+    pub epoch: u32,
+}
+
+impl CallRecord {
+    /// Whether the call may or may not have taken effect: it never returned, or returned
+    /// `Unavailable` (A2). The linearizability checker treats such calls as optional.
+    pub fn is_indefinite(&self) -> bool {
+        match &self.outcome {
+            None => true,
+            Some(Err(e)) => e.kind() == ErrorKind::Unavailable,
+            Some(Ok(_)) => false,
+        }
+    }
+
+    /// Whether the call returned a definite error (took no effect, A2).
+    pub fn is_definite_error(&self) -> bool {
+        matches!(&self.outcome, Some(Err(e)) if e.kind() != ErrorKind::Unavailable)
+    }
+}
+
+/// An append-only list of calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    calls: Vec<CallRecord>,
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an invocation; returns its id for [`History::complete`].
+    pub fn invoke(&mut self, client: &str, op: Op, invoke_ms: u64, epoch: u32) -> CallId {
+        let id = self.calls.len();
+        self.calls.push(CallRecord {
+            id,
+            client: client.to_owned(),
+            op,
+            invoke_ms,
+            return_ms: None,
+            outcome: None,
+            epoch,
+        });
+        id
+    }
+
+    /// Records the return of call `id`. Completing an unknown or already completed call is a
+    /// bug in the simulator and panics.
+    pub fn complete(&mut self, id: CallId, outcome: Result<OpOutput, PluginError>, return_ms: u64) {
+        let call = &mut self.calls[id];
+        assert!(call.outcome.is_none(), "call {id} completed twice");
+        assert!(
+            return_ms >= call.invoke_ms,
+            "call {id} returned before it was invoked"
+        );
+        call.outcome = Some(outcome);
+        call.return_ms = Some(return_ms);
+    }
+
+    /// Every call, in invocation order.
+    pub fn calls(&self) -> &[CallRecord] {
+        &self.calls
+    }
+
+    /// Number of calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Whether no call was made.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+}

@@ -1,0 +1,17 @@
+//! procreg's deterministic world.
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod clock;
+pub mod executor;
+pub mod history;
+pub mod link;
+pub mod plan;
+pub mod resource;
+pub mod rng;
+
+pub use clock::SimClock;
+pub use executor::{BlockedTask, Executor, RunOutcome, TaskId};
+pub use history::{CallId, CallRecord, History};
+pub use link::FaultyLink;
+pub use plan::{CrashEvent, FaultLevel, FaultPlan, LinkFault, LinkFaultAt, Partition, PlanShape};
