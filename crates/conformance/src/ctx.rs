@@ -45,7 +45,9 @@ pub struct Ctx {
 
 impl std::fmt::Debug for Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("law", &self.law).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("law", &self.law)
+            .finish_non_exhaustive()
     }
 }
 
@@ -242,7 +244,11 @@ impl Ctx {
     ///
     /// # Errors
     /// A failure showing what it returned.
-    pub async fn still_pending<T: Serialize>(&self, spawned: &mut Spawned<T>, claim: &str) -> LawResult {
+    pub async fn still_pending<T: Serialize>(
+        &self,
+        spawned: &mut Spawned<T>,
+        claim: &str,
+    ) -> LawResult {
         if !spawned.handle.is_finished() {
             return Ok(());
         }
@@ -252,14 +258,23 @@ impl Ctx {
             Err(join) => Observed::Claim(format!("task ended: {join}")),
         };
         let call = format!("{} (still pending?)", spawned.call);
-        Err(self.failure_at(spawned.step, &call, Observed::Claim(claim.to_owned()), actual))
+        Err(self.failure_at(
+            spawned.step,
+            &call,
+            Observed::Claim(claim.to_owned()),
+            actual,
+        ))
     }
 
     /// Waits for a spawned call that must succeed, within `bound` of wall-clock time.
     ///
     /// # Errors
     /// A failure when it errs, panics, or does not return within `bound`.
-    pub async fn joined_ok<T>(&self, spawned: Spawned<T>, bound: Duration) -> Result<T, LawFailure> {
+    pub async fn joined_ok<T>(
+        &self,
+        spawned: Spawned<T>,
+        bound: Duration,
+    ) -> Result<T, LawFailure> {
         let Spawned { step, call, handle } = spawned;
         let abort = handle.abort_handle();
         let actual = match tokio::time::timeout(bound, handle).await {
@@ -291,7 +306,13 @@ impl Ctx {
             .law
             .replace("::", "__")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let label = if n == 1 { base } else { format!("{base}_{n}") };
         let clock: SharedClock = Arc::new(self.clock.clone());
@@ -306,7 +327,10 @@ impl Ctx {
     }
 
     fn current_step(&self) -> u32 {
-        self.progress.lock().map(|p| p.step).unwrap_or_else(|p| p.into_inner().step)
+        self.progress
+            .lock()
+            .map(|p| p.step)
+            .unwrap_or_else(|p| p.into_inner().step)
     }
 
     /// Counts a step and runs `fut` within the call bound.
@@ -322,8 +346,11 @@ impl Ctx {
     }
 
     fn environment(&self, call: &str, error: PluginError) -> LawFailure {
-        let mut failure =
-            self.failure(call, Observed::Claim("ok".into()), Observed::Error(error.kind()));
+        let mut failure = self.failure(
+            call,
+            Observed::Claim("ok".into()),
+            Observed::Error(error.kind()),
+        );
         failure.class = FailureClass::Environment;
         failure
     }
@@ -332,7 +359,13 @@ impl Ctx {
         self.failure_at(self.current_step(), call, expected, actual)
     }
 
-    fn failure_at(&self, step: u32, call: &str, expected: Observed, actual: Observed) -> LawFailure {
+    fn failure_at(
+        &self,
+        step: u32,
+        call: &str,
+        expected: Observed,
+        actual: Observed,
+    ) -> LawFailure {
         // A2: an indefinite answer says nothing about the contract.
         let class = if actual == Observed::Error(ErrorKind::Unavailable) {
             FailureClass::Environment

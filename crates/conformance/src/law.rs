@@ -117,7 +117,10 @@ impl fmt::Display for Observed {
         const MAX: usize = 600;
         match self {
             Observed::Value(json) if json.len() > MAX => {
-                let cut = (0..=MAX).rev().find(|i| json.is_char_boundary(*i)).unwrap_or(0);
+                let cut = (0..=MAX)
+                    .rev()
+                    .find(|i| json.is_char_boundary(*i))
+                    .unwrap_or(0);
                 write!(f, "ok {}...", &json[..cut])
             }
             Observed::Value(json) => write!(f, "ok {json}"),

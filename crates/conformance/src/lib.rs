@@ -32,6 +32,9 @@
 //! - [`laws`]: the laws themselves, one module per area, and how to add one.
 //! - [`runner`]: running laws ([`Runner`], [`Outcome`], [`Report`]).
 #![deny(missing_docs)]
+// A law failure is the cold path and carries everything a person needs to read it; boxing it
+// would only make every law signature noisier.
+#![allow(clippy::result_large_err)]
 
 mod ctx;
 pub mod harness;

@@ -26,7 +26,7 @@
 #[macro_export]
 macro_rules! laws {
     ($harness:expr $(,)?) => {
-        $crate::for_each_law!([$crate::__law_tests] ($harness));
+        $crate::for_each_law!([$crate::__law_tests]($harness));
     };
 }
 

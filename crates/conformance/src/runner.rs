@@ -180,7 +180,10 @@ impl Report {
 
     /// Every failure.
     pub fn failures(&self) -> Vec<&LawFailure> {
-        self.entries.iter().filter_map(|(_, o)| o.failure()).collect()
+        self.entries
+            .iter()
+            .filter_map(|(_, o)| o.failure())
+            .collect()
     }
 
     /// Whether no law failed (ignored laws are not failures, and not passes either).

@@ -51,7 +51,12 @@ pub fn standard(id: &str) -> ProcessRegistration {
             DONE,
             ProcessTerminalState::Completed,
         ))
-        .with_event_type(wake_type(WAKE_IDENTITY, None, "/msg", WakeDedupeKey::EventIdentity))
+        .with_event_type(wake_type(
+            WAKE_IDENTITY,
+            None,
+            "/msg",
+            WakeDedupeKey::EventIdentity,
+        ))
         .with_event_type(wake_type(
             WAKE_WHEN,
             Some("/go"),

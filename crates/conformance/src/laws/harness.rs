@@ -13,16 +13,36 @@ pub async fn fresh_registries_share_no_state(ctx: Ctx) -> LawResult {
     let first = ctx.fresh().await?;
     let seen = ctx.ok("get_process(p1)", first.get_process("p1")).await?;
     ctx.same("a fresh registry holds no p1", &seen, &None)?;
-    let listed = ctx.ok("list_non_terminal()", first.list_non_terminal()).await?;
-    ctx.same("a fresh registry lists nothing", &listed, &Vec::<ProcessRecord>::new())?;
-    ctx.ok("register_process(p1)", first.register_process(standard("p1")))
+    let listed = ctx
+        .ok("list_non_terminal()", first.list_non_terminal())
         .await?;
+    ctx.same(
+        "a fresh registry lists nothing",
+        &listed,
+        &Vec::<ProcessRecord>::new(),
+    )?;
+    ctx.ok(
+        "register_process(p1)",
+        first.register_process(standard("p1")),
+    )
+    .await?;
 
     let second = ctx.fresh().await?;
-    let seen = ctx.ok("get_process(p1) on the second", second.get_process("p1")).await?;
+    let seen = ctx
+        .ok("get_process(p1) on the second", second.get_process("p1"))
+        .await?;
     ctx.same("the second registry holds no p1", &seen, &None)?;
-    let listed = ctx.ok("list_non_terminal() on the second", second.list_non_terminal()).await?;
-    ctx.same("the second registry lists nothing", &listed, &Vec::<ProcessRecord>::new())?;
+    let listed = ctx
+        .ok(
+            "list_non_terminal() on the second",
+            second.list_non_terminal(),
+        )
+        .await?;
+    ctx.same(
+        "the second registry lists nothing",
+        &listed,
+        &Vec::<ProcessRecord>::new(),
+    )?;
     // A shared store would answer RegistrationConflict (R5) here.
     ctx.ok(
         "register_process(p1, other registration) on the second",

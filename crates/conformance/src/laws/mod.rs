@@ -95,7 +95,7 @@ macro_rules! catalogue_table {
     };
 }
 
-crate::for_each_law!([catalogue_table] ());
+crate::for_each_law!([catalogue_table]());
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use procreg::{
 };
 use serde_json::json;
 
-use super::fixtures::{HOST, OWNER_SESSION, bare, note, owner, standard, success, wake_type};
+use super::fixtures::{HOST, NOTE, OWNER_SESSION, bare, note, owner, standard, success, wake_type};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -32,7 +32,10 @@ pub async fn new_registration_is_a_running_record(ctx: Ctx) -> LawResult {
     let registration = standard("p1");
     let now = ctx.now_ms();
     let record = ctx
-        .ok("register_process(p1)", reg.register_process(registration.clone()))
+        .ok(
+            "register_process(p1)",
+            reg.register_process(registration.clone()),
+        )
         .await?;
     let expected = ProcessRecord {
         id: "p1".into(),
@@ -54,14 +57,22 @@ pub async fn new_registration_is_a_running_record(ctx: Ctx) -> LawResult {
 /// declared core type with its own semantics keeps its place and is not repeated.
 pub async fn core_types_are_appended_in_order(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    let record = ctx.ok("register_process(p1)", reg.register_process(bare("p1"))).await?;
-    ctx.same("event types of a bare registration", &record.event_types, &ProcessEventType::core_types())?;
+    let record = ctx
+        .ok("register_process(p1)", reg.register_process(bare("p1")))
+        .await?;
+    ctx.same(
+        "event types of a bare registration",
+        &record.event_types,
+        &ProcessEventType::core_types(),
+    )?;
 
     let failed = ProcessEventType::terminal("process.failed", ProcessTerminalState::Failed);
     let declared = bare("p2")
         .with_event_type(ProcessEventType::plain("note"))
         .with_event_type(failed.clone());
-    let record = ctx.ok("register_process(p2)", reg.register_process(declared)).await?;
+    let record = ctx
+        .ok("register_process(p2)", reg.register_process(declared))
+        .await?;
     let mut expected = vec![ProcessEventType::plain("note"), failed];
     expected.extend(
         ProcessEventType::core_types()
@@ -76,40 +87,77 @@ pub async fn core_types_are_appended_in_order(ctx: Ctx) -> LawResult {
 pub async fn registration_hash_is_hash_of_normalized_registration(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let plain = standard("p1");
-    let record = ctx.ok("register_process(p1)", reg.register_process(plain.clone())).await?;
-    ctx.same("registration_hash of p1", &record.registration_hash, &hash(&normalized(&plain)))?;
+    let record = ctx
+        .ok("register_process(p1)", reg.register_process(plain.clone()))
+        .await?;
+    ctx.same(
+        "registration_hash of p1",
+        &record.registration_hash,
+        &hash(&normalized(&plain)),
+    )?;
 
     let mut framed = standard("p2");
     framed.provenance.owner_scope = ProcessScope::frame(OWNER_SESSION, "");
-    let record = ctx.ok("register_process(p2, frame \"\")", reg.register_process(framed)).await?;
-    ctx.same("registration_hash of p2", &record.registration_hash, &hash(&normalized(&standard("p2"))))
+    let record = ctx
+        .ok(
+            "register_process(p2, frame \"\")",
+            reg.register_process(framed),
+        )
+        .await?;
+    ctx.same(
+        "registration_hash of p2",
+        &record.registration_hash,
+        &hash(&normalized(&standard("p2"))),
+    )
 }
 
 /// R4, R7: registering the same id with an equal registration (J1: key order does not matter)
 /// returns the current record unchanged, even later on.
 pub async fn same_registration_returns_current_record(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    let first = bare("p1").with_input(json!({"a": 1, "b": [1.5, {"y": null, "x": "z"}]}));
-    ctx.ok("register_process(p1)", reg.register_process(first)).await?;
+    let typed = bare("p1").with_event_type(ProcessEventType::plain(NOTE));
+    let first = typed
+        .clone()
+        .with_input(json!({"a": 1, "b": [1.5, {"y": null, "x": "z"}]}));
+    ctx.ok("register_process(p1)", reg.register_process(first))
+        .await?;
     ctx.advance_ms(10);
-    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1))).await?;
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
+        .await?;
     let current = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     ctx.advance_ms(1_000);
-    let again = bare("p1").with_input(json!({"b": [1.5, {"x": "z", "y": null}], "a": 1}));
-    let record = ctx.ok("register_process(p1) again", reg.register_process(again)).await?;
-    ctx.same("the record a retried start returns", &Some(record), &current)?;
-    let events = ctx.ok("events_after(p1, 0)", reg.events_after("p1", 0)).await?;
+    let again = typed.with_input(json!({"b": [1.5, {"x": "z", "y": null}], "a": 1}));
+    let record = ctx
+        .ok("register_process(p1) again", reg.register_process(again))
+        .await?;
+    ctx.same(
+        "the record a retried start returns",
+        &Some(record),
+        &current,
+    )?;
+    let events = ctx
+        .ok("events_after(p1, 0)", reg.events_after("p1", 0))
+        .await?;
     ctx.same("event count after the retried start", &events.len(), &1)
 }
 
 /// R4: a retried start of a terminal process returns the terminal record; it does not restart.
 pub async fn reregistering_a_terminal_process_returns_it(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1"))).await?;
-    let done = ctx
-        .ok("complete_process(p1)", reg.complete_process("p1", success(json!(7))))
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
         .await?;
-    let again = ctx.ok("register_process(p1) again", reg.register_process(standard("p1"))).await?;
+    let done = ctx
+        .ok(
+            "complete_process(p1)",
+            reg.complete_process("p1", success(json!(7))),
+        )
+        .await?;
+    let again = ctx
+        .ok(
+            "register_process(p1) again",
+            reg.register_process(standard("p1")),
+        )
+        .await?;
     ctx.same("the record a retried start returns", &again, &done)
 }
 
@@ -118,14 +166,34 @@ pub async fn reregistering_a_terminal_process_returns_it(ctx: Ctx) -> LawResult 
 pub async fn different_registration_conflicts(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let original = bare("p1").with_input(json!({"n": 1}));
-    let record = ctx.ok("register_process(p1)", reg.register_process(original.clone())).await?;
+    let record = ctx
+        .ok(
+            "register_process(p1)",
+            reg.register_process(original.clone()),
+        )
+        .await?;
     let float = bare("p1").with_input(json!({"n": 1.0}));
-    ctx.err("register_process(p1, input 1.0)", reg.register_process(float), ErrorKind::RegistrationConflict).await?;
+    ctx.err(
+        "register_process(p1, input 1.0)",
+        reg.register_process(float),
+        ErrorKind::RegistrationConflict,
+    )
+    .await?;
     let mut host = original.clone();
     host.provenance.host_profile_id = "host-2".into();
-    ctx.err("register_process(p1, other host)", reg.register_process(host), ErrorKind::RegistrationConflict).await?;
+    ctx.err(
+        "register_process(p1, other host)",
+        reg.register_process(host),
+        ErrorKind::RegistrationConflict,
+    )
+    .await?;
     let typed = original.with_event_type(ProcessEventType::plain("extra"));
-    ctx.err("register_process(p1, one more type)", reg.register_process(typed), ErrorKind::RegistrationConflict).await?;
+    ctx.err(
+        "register_process(p1, one more type)",
+        reg.register_process(typed),
+        ErrorKind::RegistrationConflict,
+    )
+    .await?;
     let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     ctx.same("p1 after the conflicts", &read, &Some(record))
 }
@@ -136,15 +204,32 @@ pub async fn blank_ids_are_invalid_registrations(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     for blank in ["", "  ", "\u{3000}\t"] {
         let call = format!("register_process(id {blank:?})");
-        ctx.err(&call, reg.register_process(bare(blank)), ErrorKind::InvalidRegistration).await?;
+        ctx.err(
+            &call,
+            reg.register_process(bare(blank)),
+            ErrorKind::InvalidRegistration,
+        )
+        .await?;
         let session = ProcessRegistration::new("p1", ProcessScope::session(blank), HOST);
         let call = format!("register_process(p1, owner session {blank:?})");
-        ctx.err(&call, reg.register_process(session), ErrorKind::InvalidRegistration).await?;
+        ctx.err(
+            &call,
+            reg.register_process(session),
+            ErrorKind::InvalidRegistration,
+        )
+        .await?;
         let host = ProcessRegistration::new("p1", owner(), blank);
         let call = format!("register_process(p1, host {blank:?})");
-        ctx.err(&call, reg.register_process(host), ErrorKind::InvalidRegistration).await?;
+        ctx.err(
+            &call,
+            reg.register_process(host),
+            ErrorKind::InvalidRegistration,
+        )
+        .await?;
     }
-    let listed = ctx.ok("list_non_terminal()", reg.list_non_terminal()).await?;
+    let listed = ctx
+        .ok("list_non_terminal()", reg.list_non_terminal())
+        .await?;
     ctx.same("records after rejected registrations", &listed, &Vec::new())
 }
 
@@ -156,26 +241,62 @@ pub async fn malformed_event_types_are_invalid_registrations(ctx: Ctx) -> LawRes
     terminal_wake.terminal = Some(ProcessTerminalState::Completed);
     let cases = [
         ("blank type name", vec![ProcessEventType::plain(" ")]),
-        ("duplicate type names", vec![ProcessEventType::plain("a"), ProcessEventType::plain("a")]),
-        ("process.completed declared plain", vec![ProcessEventType::plain("process.completed")]),
+        (
+            "duplicate type names",
+            vec![ProcessEventType::plain("a"), ProcessEventType::plain("a")],
+        ),
+        (
+            "process.completed declared plain",
+            vec![ProcessEventType::plain("process.completed")],
+        ),
         (
             "process.cancel_requested declared terminal",
-            vec![ProcessEventType::terminal("process.cancel_requested", ProcessTerminalState::Cancelled)],
+            vec![ProcessEventType::terminal(
+                "process.cancel_requested",
+                ProcessTerminalState::Cancelled,
+            )],
         ),
         (
             "process.failed declared completed",
-            vec![ProcessEventType::terminal("process.failed", ProcessTerminalState::Completed)],
+            vec![ProcessEventType::terminal(
+                "process.failed",
+                ProcessTerminalState::Completed,
+            )],
         ),
         ("terminal type that wakes", vec![terminal_wake]),
-        ("input pointer `m`", vec![wake_type("w", None, "m", WakeDedupeKey::EventIdentity)]),
-        ("when pointer `go`", vec![wake_type("w", Some("go"), "/m", WakeDedupeKey::EventIdentity)]),
-        ("dedupe pointer `k`", vec![wake_type("w", None, "/m", WakeDedupeKey::Pointer("k".into()))]),
+        (
+            "input pointer `m`",
+            vec![wake_type("w", None, "m", WakeDedupeKey::EventIdentity)],
+        ),
+        (
+            "when pointer `go`",
+            vec![wake_type(
+                "w",
+                Some("go"),
+                "/m",
+                WakeDedupeKey::EventIdentity,
+            )],
+        ),
+        (
+            "dedupe pointer `k`",
+            vec![wake_type(
+                "w",
+                None,
+                "/m",
+                WakeDedupeKey::Pointer("k".into()),
+            )],
+        ),
     ];
     for (what, types) in cases {
         let mut registration = bare("p1");
         registration.event_types = types;
         let call = format!("register_process(p1, {what})");
-        ctx.err(&call, reg.register_process(registration), ErrorKind::InvalidRegistration).await?;
+        ctx.err(
+            &call,
+            reg.register_process(registration),
+            ErrorKind::InvalidRegistration,
+        )
+        .await?;
     }
     let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     ctx.same("p1 after rejected registrations", &read, &None)
@@ -185,19 +306,32 @@ pub async fn malformed_event_types_are_invalid_registrations(ctx: Ctx) -> LawRes
 /// `RegistrationConflict`.
 pub async fn invalid_registration_beats_conflict(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(bare("p1"))).await?;
+    ctx.ok("register_process(p1)", reg.register_process(bare("p1")))
+        .await?;
     let invalid = ProcessRegistration::new("p1", owner(), " ");
-    ctx.err("register_process(p1, blank host)", reg.register_process(invalid), ErrorKind::InvalidRegistration).await
+    ctx.err(
+        "register_process(p1, blank host)",
+        reg.register_process(invalid),
+        ErrorKind::InvalidRegistration,
+    )
+    .await
 }
 
 /// B1: ids are stored verbatim, never trimmed: ` p1 ` and `p1` are different processes.
 pub async fn ids_are_stored_verbatim(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    let record = ctx.ok("register_process(\" p1 \")", reg.register_process(bare(" p1 "))).await?;
+    let record = ctx
+        .ok(
+            "register_process(\" p1 \")",
+            reg.register_process(bare(" p1 ")),
+        )
+        .await?;
     ctx.same("id of the record", &record.id.as_str(), &" p1 ")?;
     let trimmed = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     ctx.same("get_process(p1)", &trimmed, &None)?;
-    let other = ctx.ok("register_process(p1)", reg.register_process(bare("p1"))).await?;
+    let other = ctx
+        .ok("register_process(p1)", reg.register_process(bare("p1")))
+        .await?;
     ctx.same("id of the second record", &other.id.as_str(), &"p1")
 }
 
@@ -208,14 +342,31 @@ pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResu
     let cases = [
         ("id with newline", bare("a\nb")),
         ("id with NUL", bare("a\0b")),
-        ("session with `/frame:`", ProcessRegistration::new("p1", ProcessScope::session("s/frame:f"), HOST)),
-        ("session with newline", ProcessRegistration::new("p1", ProcessScope::session("s\n"), HOST)),
-        ("host with NUL", ProcessRegistration::new("p1", owner(), "h\0")),
-        ("type name with newline", bare("p1").with_event_type(ProcessEventType::plain("a\nb"))),
+        (
+            "session with `/frame:`",
+            ProcessRegistration::new("p1", ProcessScope::session("s/frame:f"), HOST),
+        ),
+        (
+            "session with newline",
+            ProcessRegistration::new("p1", ProcessScope::session("s\n"), HOST),
+        ),
+        (
+            "host with NUL",
+            ProcessRegistration::new("p1", owner(), "h\0"),
+        ),
+        (
+            "type name with newline",
+            bare("p1").with_event_type(ProcessEventType::plain("a\nb")),
+        ),
     ];
     for (what, registration) in cases {
         let call = format!("register_process({what})");
-        ctx.err(&call, reg.register_process(registration), ErrorKind::InvalidRegistration).await?;
+        ctx.err(
+            &call,
+            reg.register_process(registration),
+            ErrorKind::InvalidRegistration,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -226,18 +377,35 @@ pub async fn empty_frame_owner_is_normalized(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let mut framed = bare("p1");
     framed.provenance.owner_scope = ProcessScope::frame(OWNER_SESSION, "");
-    let record = ctx.ok("register_process(p1, frame \"\")", reg.register_process(framed)).await?;
-    ctx.same("stored owner scope", &record.provenance.owner_scope, &owner())?;
-    let again = ctx.ok("register_process(p1, no frame)", reg.register_process(bare("p1"))).await?;
+    let record = ctx
+        .ok(
+            "register_process(p1, frame \"\")",
+            reg.register_process(framed),
+        )
+        .await?;
+    ctx.same(
+        "stored owner scope",
+        &record.provenance.owner_scope,
+        &owner(),
+    )?;
+    let again = ctx
+        .ok(
+            "register_process(p1, no frame)",
+            reg.register_process(bare("p1")),
+        )
+        .await?;
     ctx.same("the record the session form returns", &again, &record)
 }
 
 /// R6, B1: an unknown id, and a blank one, read as `None`.
 pub async fn unknown_ids_read_as_none(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(bare("p1"))).await?;
+    ctx.ok("register_process(p1)", reg.register_process(bare("p1")))
+        .await?;
     for id in ["p2", "", "  ", "P1"] {
-        let read = ctx.ok(format!("get_process({id:?})"), reg.get_process(id)).await?;
+        let read = ctx
+            .ok(format!("get_process({id:?})"), reg.get_process(id))
+            .await?;
         ctx.same(format!("get_process({id:?})"), &read, &None)?;
     }
     Ok(())
@@ -247,27 +415,71 @@ pub async fn unknown_ids_read_as_none(ctx: Ctx) -> LawResult {
 /// `updated_at_ms`; reads, retried starts, grants, leases and acks leave it.
 pub async fn only_registration_refs_and_events_touch_updated_at(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
-    let created = ctx.ok("register_process(p1)", reg.register_process(standard("p1"))).await?;
+    let created = ctx
+        .ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
     ctx.advance_ms(100);
-    ctx.ok("register_process(p1) again", reg.register_process(standard("p1"))).await?;
+    ctx.ok(
+        "register_process(p1) again",
+        reg.register_process(standard("p1")),
+    )
+    .await?;
     let scope = ProcessScope::session("s1");
     let descriptor = procreg::ProcessHandleDescriptor::labelled("h");
-    ctx.ok("grant_handle(s1, p1)", reg.grant_handle(&scope, "p1", descriptor)).await?;
-    let lease = ctx.ok("claim_process_lease(p1)", reg.claim_process_lease("p1", "w1", 1_000)).await?;
-    ctx.ok("renew_process_lease(p1)", reg.renew_process_lease(&lease, 1_000)).await?;
-    ctx.ok("complete_process_lease(p1)", reg.complete_process_lease(&lease.completion())).await?;
-    ctx.ok("events_after(p1, 0)", reg.events_after("p1", 0)).await?;
-    ctx.ok("revoke_handle(s1, p1)", reg.revoke_handle(&scope, "p1")).await?;
+    ctx.ok(
+        "grant_handle(s1, p1)",
+        reg.grant_handle(&scope, "p1", descriptor),
+    )
+    .await?;
+    let lease = ctx
+        .ok(
+            "claim_process_lease(p1)",
+            reg.claim_process_lease("p1", "w1", 1_000),
+        )
+        .await?;
+    ctx.ok(
+        "renew_process_lease(p1)",
+        reg.renew_process_lease(&lease, 1_000),
+    )
+    .await?;
+    ctx.ok(
+        "complete_process_lease(p1)",
+        reg.complete_process_lease(&lease.completion()),
+    )
+    .await?;
+    ctx.ok("events_after(p1, 0)", reg.events_after("p1", 0))
+        .await?;
+    ctx.ok("revoke_handle(s1, p1)", reg.revoke_handle(&scope, "p1"))
+        .await?;
     let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
-    ctx.same("p1 after calls that must not touch it", &read, &Some(created))?;
+    ctx.same(
+        "p1 after calls that must not touch it",
+        &read,
+        &Some(created),
+    )?;
 
     ctx.advance_ms(100);
-    let external = procreg::ProcessExternalRef { backend: "b".into(), id: "x".into(), metadata: None };
-    let record = ctx.ok("set_external_ref(p1)", reg.set_external_ref("p1", external)).await?;
-    ctx.same("updated_at_ms after set_external_ref", &record.updated_at_ms, &ctx.now_ms())?;
+    let external = procreg::ProcessExternalRef {
+        backend: "b".into(),
+        id: "x".into(),
+        metadata: None,
+    };
+    let record = ctx
+        .ok("set_external_ref(p1)", reg.set_external_ref("p1", external))
+        .await?;
+    ctx.same(
+        "updated_at_ms after set_external_ref",
+        &record.updated_at_ms,
+        &ctx.now_ms(),
+    )?;
     ctx.advance_ms(100);
-    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1))).await?;
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
+        .await?;
     let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     let updated = read.map(|r| r.updated_at_ms);
-    ctx.same("updated_at_ms after append_event", &updated, &Some(ctx.now_ms()))
+    ctx.same(
+        "updated_at_ms after append_event",
+        &updated,
+        &Some(ctx.now_ms()),
+    )
 }

@@ -19,7 +19,12 @@ fn law_ids_are_unique_and_no_id_contains_another() {
     for a in CATALOGUE {
         for b in CATALOGUE {
             if !std::ptr::eq(a, b) {
-                assert!(!b.id.contains(a.id), "`cargo test {}` also runs {}", a.id, b.id);
+                assert!(
+                    !b.id.contains(a.id),
+                    "`cargo test {}` also runs {}",
+                    a.id,
+                    b.id
+                );
             }
         }
         assert_eq!(a.id, format!("{}::{}", a.area, a.name()));
@@ -34,7 +39,11 @@ fn every_law_doc_comment_names_its_rule_ids() {
         let doc = doc_comment_of(&source, law.name())
             .unwrap_or_else(|| panic!("{}: no documented `pub async fn` in {path}", law.id));
         for rule in law.rules {
-            assert!(names_rule(&doc, rule), "{}: doc comment does not name {rule}", law.id);
+            assert!(
+                names_rule(&doc, rule),
+                "{}: doc comment does not name {rule}",
+                law.id
+            );
         }
     }
 }
@@ -42,7 +51,9 @@ fn every_law_doc_comment_names_its_rule_ids() {
 fn doc_comment_of(source: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = source.lines().collect();
     let signature = format!("pub async fn {name}(");
-    let at = lines.iter().position(|l| l.trim_start().starts_with(&signature))?;
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&signature))?;
     let doc: Vec<&str> = lines[..at]
         .iter()
         .rev()
