@@ -218,6 +218,21 @@ impl Ctx {
         Err(self.failure(&what, Observed::Claim(claim.to_owned()), actual))
     }
 
+    /// Unwraps a value that must be present (a record that must exist, ...).
+    ///
+    /// # Errors
+    /// A failure saying it was absent.
+    pub fn present<T>(&self, what: impl Into<String>, value: Option<T>) -> Result<T, LawFailure> {
+        value.ok_or_else(|| {
+            let what = what.into();
+            self.failure(
+                &what,
+                Observed::Claim("a value".into()),
+                Observed::Value("null".into()),
+            )
+        })
+    }
+
     /// Starts a call in its own task (a waiter) and counts it as a step.
     pub fn spawn<T, F>(&self, call: impl Into<String>, fut: F) -> Spawned<T>
     where

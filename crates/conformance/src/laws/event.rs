@@ -1,1 +1,580 @@
-//! event laws.
+//! Event-log laws (E1-E6, E8, E10, E11, E15, and P1's order for `append_event`): dense
+//! sequences, replay keys that make appends retry-safe, one terminal event per process, and
+//! rejected appends that leave no trace.
+
+use procreg::{
+    EVENT_CANCEL_REQUESTED, EVENT_COMPLETED, EVENT_FAILED, ErrorKind, ProcessEvent, ProcessScope,
+    ProcessStatus, ProcessTerminalState, terminal_replay_key,
+};
+use serde_json::json;
+
+use super::fixtures::{
+    DONE, NOTE, TICK, WAKE_IDENTITY, done, event, failure, note, standard, success, terminal, wake,
+};
+use crate::ctx::Ctx;
+use crate::law::LawResult;
+
+fn sequences(events: &[ProcessEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.sequence).collect()
+}
+
+/// E1, E11, B1: appending to or reading the log of an unknown (or blank) id is
+/// `UnknownProcess`.
+pub async fn unknown_process_is_rejected(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    for id in ["missing", "", " "] {
+        let call = format!("append_event({id:?}, note)");
+        ctx.err(
+            call,
+            reg.append_event(id, note(1)),
+            ErrorKind::UnknownProcess,
+        )
+        .await?;
+        let call = format!("events_after({id:?}, 0)");
+        ctx.err(call, reg.events_after(id, 0), ErrorKind::UnknownProcess)
+            .await?;
+    }
+    Ok(())
+}
+
+/// E8: new events get sequences 1, 2, 3 and `occurred_at_ms = now`, and each sets the record's
+/// `updated_at_ms = now`.
+pub async fn sequences_are_dense_from_one(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    for n in 1..=3u64 {
+        ctx.advance_ms(5);
+        let call = format!("append_event(p1, note {n})");
+        let appended = ctx.ok(&call, reg.append_event("p1", note(n))).await?;
+        let expected = ProcessEvent {
+            process_id: "p1".into(),
+            sequence: n,
+            event_type: NOTE.into(),
+            payload: json!({ "n": n }),
+            replay_key: None,
+            terminal: None,
+            wake: None,
+            occurred_at_ms: ctx.now_ms(),
+        };
+        ctx.same(format!("{call}: event"), &appended.event, &expected)?;
+        ctx.same(format!("{call}: replayed"), &appended.replayed, &false)?;
+        let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+        let updated = read.map(|r| r.updated_at_ms);
+        ctx.same(
+            "updated_at_ms after the append",
+            &updated,
+            &Some(ctx.now_ms()),
+        )?;
+    }
+    Ok(())
+}
+
+/// E11: `events_after(p, n)` returns every event above `n`, ascending; nothing past the end.
+pub async fn events_after_lists_later_events_ascending(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
+        .await?;
+    ctx.ok(
+        "append_event(p1, tick)",
+        reg.append_event("p1", event(TICK, json!(2))),
+    )
+    .await?;
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(3)))
+        .await?;
+    for (after, expected) in [
+        (0, vec![1, 2, 3]),
+        (1, vec![2, 3]),
+        (3, vec![]),
+        (99, vec![]),
+    ] {
+        let call = format!("events_after(p1, {after})");
+        let events = ctx.ok(&call, reg.events_after("p1", after)).await?;
+        ctx.same(call, &sequences(&events), &expected)?;
+    }
+    Ok(())
+}
+
+/// E2, J1: a repeated keyed append with equal type and payload (keys reordered) returns the
+/// stored event with `replayed: true`; nothing changes, timestamps included.
+pub async fn replayed_append_returns_stored_event(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let first = event(NOTE, json!({"a": 1, "b": 2})).with_replay_key("k1");
+    let original = ctx
+        .ok(
+            "append_event(p1, note, key k1)",
+            reg.append_event("p1", first),
+        )
+        .await?;
+    ctx.advance_ms(100);
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(2)))
+        .await?;
+    let before = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    ctx.advance_ms(100);
+    let retry = event(NOTE, json!({"b": 2, "a": 1})).with_replay_key("k1");
+    let replayed = ctx
+        .ok(
+            "append_event(p1, note, key k1) again",
+            reg.append_event("p1", retry),
+        )
+        .await?;
+    ctx.same("replayed", &replayed.replayed, &true)?;
+    ctx.same("the replayed event", &replayed.event, &original.event)?;
+    let after = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    ctx.same("p1 after the replay", &after, &before)?;
+    let events = ctx
+        .ok("events_after(p1, 0)", reg.events_after("p1", 0))
+        .await?;
+    ctx.same(
+        "sequences after the replay",
+        &sequences(&events),
+        &vec![1, 2],
+    )
+}
+
+/// E2, E9: a replay does not compare the wake target: another target, or none, still replays
+/// and returns the original delivery.
+pub async fn replay_ignores_wake_target(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let original = ctx
+        .ok(
+            "append_event(p1, wake, key w1)",
+            reg.append_event("p1", wake("hi").with_replay_key("w1")),
+        )
+        .await?;
+    let elsewhere = wake("hi")
+        .with_replay_key("w1")
+        .with_wake_target(ProcessScope::session("other"));
+    let replayed = ctx
+        .ok(
+            "append_event(p1, wake, key w1, other target)",
+            reg.append_event("p1", elsewhere),
+        )
+        .await?;
+    ctx.same(
+        "replay with another target",
+        &replayed,
+        &procreg::ProcessEventAppendResult {
+            replayed: true,
+            ..original.clone()
+        },
+    )?;
+    let mut untargeted = wake("hi").with_replay_key("w1");
+    untargeted.wake_target_scope = None;
+    let replayed = ctx
+        .ok(
+            "append_event(p1, wake, key w1, no target)",
+            reg.append_event("p1", untargeted),
+        )
+        .await?;
+    ctx.same(
+        "replay without a target",
+        &replayed,
+        &procreg::ProcessEventAppendResult {
+            replayed: true,
+            ..original
+        },
+    )
+}
+
+/// E2, J1, E10: a used replay key with another payload (`1.0` for `1`) or another type is
+/// `ReplayConflict`, and nothing is appended.
+pub async fn reused_replay_key_with_other_content_conflicts(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let first = event(NOTE, json!({"n": 1})).with_replay_key("k1");
+    ctx.ok(
+        "append_event(p1, note, key k1)",
+        reg.append_event("p1", first),
+    )
+    .await?;
+    let float = event(NOTE, json!({"n": 1.0})).with_replay_key("k1");
+    ctx.err(
+        "append_event(p1, note 1.0, key k1)",
+        reg.append_event("p1", float),
+        ErrorKind::ReplayConflict,
+    )
+    .await?;
+    let other_type = event(TICK, json!({"n": 1})).with_replay_key("k1");
+    ctx.err(
+        "append_event(p1, tick, key k1)",
+        reg.append_event("p1", other_type),
+        ErrorKind::ReplayConflict,
+    )
+    .await?;
+    let events = ctx
+        .ok("events_after(p1, 0)", reg.events_after("p1", 0))
+        .await?;
+    ctx.same(
+        "sequences after the conflicts",
+        &sequences(&events),
+        &vec![1],
+    )
+}
+
+/// E2, P1, E6: the replay check comes first: replaying the terminal event of a terminal process
+/// succeeds, and a used key with other content is `ReplayConflict` even where `AlreadyTerminal`
+/// or `UndeclaredEventType` would also apply.
+pub async fn replay_precedes_every_other_check(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    ctx.ok(
+        "append_event(p1, note, key k1)",
+        reg.append_event("p1", note(1).with_replay_key("k1")),
+    )
+    .await?;
+    let output = success(json!("ok"));
+    ctx.ok(
+        "complete_process(p1)",
+        reg.complete_process("p1", output.clone()),
+    )
+    .await?;
+    let replayed = ctx
+        .ok(
+            "append_event(p1, terminal) again",
+            reg.append_event("p1", terminal("p1", &output)),
+        )
+        .await?;
+    ctx.same(
+        "replay of the terminal event: replayed",
+        &replayed.replayed,
+        &true,
+    )?;
+    ctx.same(
+        "replay of the terminal event: sequence",
+        &replayed.event.sequence,
+        &2,
+    )?;
+    let other = terminal("p1", &failure("late"));
+    ctx.err(
+        "append_event(p1, failed, terminal key)",
+        reg.append_event("p1", other),
+        ErrorKind::ReplayConflict,
+    )
+    .await?;
+    let undeclared = event("nope", json!(1)).with_replay_key("k1");
+    ctx.err(
+        "append_event(p1, undeclared, key k1)",
+        reg.append_event("p1", undeclared),
+        ErrorKind::ReplayConflict,
+    )
+    .await
+}
+
+/// E3, E10: an undeclared event type (names are case-sensitive) is `UndeclaredEventType`.
+pub async fn undeclared_type_is_rejected(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    for name in ["nope", "NOTE", "note "] {
+        let call = format!("append_event(p1, {name:?})");
+        ctx.err(
+            call,
+            reg.append_event("p1", event(name, json!(1))),
+            ErrorKind::UndeclaredEventType,
+        )
+        .await?;
+    }
+    let events = ctx
+        .ok("events_after(p1, 0)", reg.events_after("p1", 0))
+        .await?;
+    ctx.same("events after the rejections", &events, &Vec::new())
+}
+
+/// E4, B1: a terminal event or a cancel request without a replay key, or with a blank one, is
+/// `ReplayKeyRequired`.
+pub async fn terminal_and_cancel_request_need_replay_key(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let output = json!({ "await_output": success(json!(1)) });
+    for name in [EVENT_COMPLETED, DONE, EVENT_CANCEL_REQUESTED] {
+        let unkeyed = event(name, output.clone());
+        let call = format!("append_event(p1, {name}, no key)");
+        ctx.err(
+            call,
+            reg.append_event("p1", unkeyed.clone()),
+            ErrorKind::ReplayKeyRequired,
+        )
+        .await?;
+        let call = format!("append_event(p1, {name}, key \"  \")");
+        let blank = unkeyed.with_replay_key("  ");
+        ctx.err(
+            call,
+            reg.append_event("p1", blank),
+            ErrorKind::ReplayKeyRequired,
+        )
+        .await?;
+    }
+    let cancel = event(EVENT_CANCEL_REQUESTED, json!({})).with_replay_key("c1");
+    ctx.ok(
+        "append_event(p1, cancel request, key c1)",
+        reg.append_event("p1", cancel),
+    )
+    .await?;
+    Ok(())
+}
+
+/// E5, E10: a terminal payload without an `await_output` of the type's state is `InvalidEvent`.
+pub async fn terminal_payload_must_match_state(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let cases = [
+        ("done, empty payload", event(DONE, json!({}))),
+        (
+            "done, await_output a string",
+            event(DONE, json!({"await_output": "x"})),
+        ),
+        (
+            "completed, failure output",
+            event(EVENT_COMPLETED, json!({"await_output": failure("f")})),
+        ),
+        (
+            "failed, success output",
+            event(EVENT_FAILED, json!({"await_output": success(json!(1))})),
+        ),
+    ];
+    for (what, request) in cases {
+        let call = format!("append_event(p1, {what})");
+        ctx.err(
+            call,
+            reg.append_event("p1", request.with_replay_key("t1")),
+            ErrorKind::InvalidEvent,
+        )
+        .await?;
+    }
+    let good = done(&success(json!(1)), "t1");
+    let appended = ctx
+        .ok(
+            "append_event(p1, done, key t1)",
+            reg.append_event("p1", good),
+        )
+        .await?;
+    ctx.same(
+        "sequence of the first accepted event",
+        &appended.event.sequence,
+        &1,
+    )
+}
+
+/// E6: a terminal event on a terminal process is `AlreadyTerminal`; plain events and a late
+/// cancel request are still accepted.
+pub async fn second_terminal_event_is_rejected(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    ctx.ok(
+        "append_event(p1, done, key d1)",
+        reg.append_event("p1", done(&success(json!(1)), "d1")),
+    )
+    .await?;
+    let failed = event(EVENT_FAILED, json!({"await_output": failure("f")})).with_replay_key("f1");
+    ctx.err(
+        "append_event(p1, failed, key f1)",
+        reg.append_event("p1", failed),
+        ErrorKind::AlreadyTerminal,
+    )
+    .await?;
+    ctx.err(
+        "append_event(p1, done, key d2)",
+        reg.append_event("p1", done(&success(json!(1)), "d2")),
+        ErrorKind::AlreadyTerminal,
+    )
+    .await?;
+    ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
+        .await?;
+    let cancel = event(EVENT_CANCEL_REQUESTED, json!({})).with_replay_key("c1");
+    let late = ctx
+        .ok(
+            "append_event(p1, cancel request)",
+            reg.append_event("p1", cancel),
+        )
+        .await?;
+    ctx.same(
+        "sequence of the late cancel request",
+        &late.event.sequence,
+        &3,
+    )
+}
+
+/// E8: a terminal event sets the status, with its await output, in the same step.
+pub async fn terminal_event_sets_status_in_same_step(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let output = success(json!({"rows": 3}));
+    let appended = ctx
+        .ok(
+            "append_event(p1, done)",
+            reg.append_event("p1", done(&output, "d1")),
+        )
+        .await?;
+    ctx.same(
+        "terminal of the event",
+        &appended.event.terminal,
+        &Some(ProcessTerminalState::Completed),
+    )?;
+    let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    let status = read.map(|r| r.status);
+    ctx.same(
+        "status of p1",
+        &status,
+        &Some(ProcessStatus::terminal(output)),
+    )
+}
+
+/// E10, R7: rejected appends consume no sequence and change nothing: the next accepted event
+/// gets the next sequence, and the record is as before.
+pub async fn rejected_appends_leave_no_trace(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    ctx.ok(
+        "append_event(p1, note, key k1)",
+        reg.append_event("p1", note(1).with_replay_key("k1")),
+    )
+    .await?;
+    let before = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    ctx.advance_ms(100);
+    let mut untargeted = wake("x");
+    untargeted.wake_target_scope = None;
+    let rejected = [
+        (
+            "undeclared",
+            event("nope", json!(1)),
+            ErrorKind::UndeclaredEventType,
+        ),
+        (
+            "conflicting replay",
+            note(9).with_replay_key("k1"),
+            ErrorKind::ReplayConflict,
+        ),
+        (
+            "unkeyed terminal",
+            done(&success(json!(1)), ""),
+            ErrorKind::ReplayKeyRequired,
+        ),
+        (
+            "bad terminal payload",
+            event(DONE, json!({})).with_replay_key("d"),
+            ErrorKind::InvalidEvent,
+        ),
+        ("untargeted wake", untargeted, ErrorKind::WakeTargetRequired),
+    ];
+    for (what, request, kind) in rejected {
+        let call = format!("append_event(p1, {what})");
+        ctx.err(call, reg.append_event("p1", request), kind).await?;
+    }
+    let after = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    ctx.same("p1 after rejected appends", &after, &before)?;
+    let next = ctx
+        .ok(
+            "append_event(p1, tick)",
+            reg.append_event("p1", event(TICK, json!(2))),
+        )
+        .await?;
+    ctx.same(
+        "sequence of the next accepted event",
+        &next.event.sequence,
+        &2,
+    )
+}
+
+/// E15, P1: the key `process:<p>:terminal` on a non-terminal type is `InvalidRequest`, even for
+/// an undeclared type; another process's terminal key is an ordinary key.
+pub async fn terminal_replay_key_is_reserved(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let reserved = terminal_replay_key("p1");
+    let cases = [
+        ("note", note(1)),
+        ("cancel request", event(EVENT_CANCEL_REQUESTED, json!({}))),
+        ("undeclared type", event("nope", json!(1))),
+    ];
+    for (what, request) in cases {
+        let call = format!("append_event(p1, {what}, key {reserved})");
+        ctx.err(
+            call,
+            reg.append_event("p1", request.with_replay_key(&reserved)),
+            ErrorKind::InvalidRequest,
+        )
+        .await?;
+    }
+    let foreign = note(1).with_replay_key(terminal_replay_key("p2"));
+    let appended = ctx
+        .ok(
+            "append_event(p1, note, key process:p2:terminal)",
+            reg.append_event("p1", foreign),
+        )
+        .await?;
+    ctx.same("sequence of the note", &appended.event.sequence, &1)
+}
+
+/// P1, E15, E4, E5, E6, E7: when several errors apply to an append, the first in P1's order
+/// wins.
+pub async fn append_checks_follow_precedence(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    let reserved = terminal_replay_key("p1");
+    let all_wrong = event("nope", json!(1)).with_replay_key(&reserved);
+    ctx.err(
+        "append_event(missing, everything wrong)",
+        reg.append_event("missing", all_wrong.clone()),
+        ErrorKind::UnknownProcess,
+    )
+    .await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let blank_target = event("nope", json!(1)).with_wake_target(ProcessScope::session(" "));
+    ctx.err(
+        "append_event(p1, undeclared, blank target session)",
+        reg.append_event("p1", blank_target),
+        ErrorKind::InvalidRequest,
+    )
+    .await?;
+    let missing_input = event(WAKE_IDENTITY, json!({"other": 1}));
+    ctx.err(
+        "append_event(p1, wake without input and target)",
+        reg.append_event("p1", missing_input),
+        ErrorKind::InvalidEvent,
+    )
+    .await?;
+    ctx.ok(
+        "complete_process(p1)",
+        reg.complete_process("p1", success(json!(1))),
+    )
+    .await?;
+    let unkeyed = event(DONE, json!({"await_output": success(json!(2))}));
+    ctx.err(
+        "append_event(terminal p1, done, no key)",
+        reg.append_event("p1", unkeyed),
+        ErrorKind::ReplayKeyRequired,
+    )
+    .await?;
+    let bad_payload = event(DONE, json!({})).with_replay_key("d1");
+    ctx.err(
+        "append_event(terminal p1, done, bad payload)",
+        reg.append_event("p1", bad_payload),
+        ErrorKind::InvalidEvent,
+    )
+    .await?;
+    let good_payload = done(&success(json!(2)), "d1");
+    ctx.err(
+        "append_event(terminal p1, done, key d1)",
+        reg.append_event("p1", good_payload),
+        ErrorKind::AlreadyTerminal,
+    )
+    .await?;
+    Ok(())
+}
