@@ -42,8 +42,8 @@ async fn e2_ignored_replay_key_is_rejected() {
     assert_rejected_by(
         &report,
         &[
-            "event::replayed_append_returns_stored_event",
-            "event::reused_replay_key_with_other_content_conflicts",
+            "replay::replayed_append_returns_stored_event",
+            "replay::reused_replay_key_with_other_content_conflicts",
             "wake::replayed_wake_append_returns_its_delivery",
         ],
     );
