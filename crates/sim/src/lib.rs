@@ -9,9 +9,13 @@ pub mod link;
 pub mod plan;
 pub mod resource;
 pub mod rng;
+pub mod target;
+pub mod world;
 
 pub use clock::SimClock;
 pub use executor::{BlockedTask, Executor, RunOutcome, TaskId};
 pub use history::{CallId, CallRecord, History};
 pub use link::FaultyLink;
 pub use plan::{CrashEvent, FaultLevel, FaultPlan, LinkFault, LinkFaultAt, Partition, PlanShape};
+pub use target::{MemoryTarget, SimTarget};
+pub use world::{RunEnd, RunReport, World, WorldBuilder};
