@@ -2,7 +2,7 @@
 //! produces.
 //!
 //! Every law is a row of one table, [`CATALOGUE`], built from the single list in
-//! [`crate::laws`]. The test-generating macro, [`catalogue`] (what `procreg laws` prints) and the
+//! [`crate::laws`](mod@crate::laws). The test-generating macro, [`catalogue`] (what `procreg laws` prints) and the
 //! rule-coverage check ([`uncovered_rules`]) all read that table, so nothing is listed twice.
 //!
 //! A failure names the law, the rule ids it checks, the step (the ordinal of the registry call in

@@ -29,7 +29,7 @@
 //!
 //! - [`harness`]: what a backend implements ([`Harness`], [`Capabilities`]).
 //! - [`law`]: laws as data ([`Law`], [`CATALOGUE`], [`LawFailure`]).
-//! - [`laws`]: the laws themselves, one module per area, and how to add one.
+//! - [`laws`](mod@laws): the laws themselves, one module per area, and how to add one.
 //! - [`runner`]: running laws ([`Runner`], [`Outcome`], [`Report`]).
 #![deny(missing_docs)]
 // A law failure is the cold path and carries everything a person needs to read it; boxing it

@@ -341,3 +341,28 @@ pub async fn append_checks_follow_precedence(ctx: Ctx) -> LawResult {
     .await?;
     Ok(())
 }
+
+/// E5, E8, Z6: a terminal payload may carry more than its `await_output`, and the output may
+/// carry unknown fields: the status records the parsed output, the event keeps the payload
+/// verbatim.
+pub async fn terminal_payload_extra_fields_are_kept_in_event(ctx: Ctx) -> LawResult {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    let payload = json!({
+        "await_output": {"type": "success", "value": [1, 2], "extra": true},
+        "note": "kept",
+    });
+    let request = event(DONE, payload.clone()).with_replay_key("d1");
+    let appended = ctx
+        .ok(
+            "append_event(p1, done, extra fields)",
+            reg.append_event("p1", request),
+        )
+        .await?;
+    ctx.same("the stored payload", &appended.event.payload, &payload)?;
+    let read = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
+    let status = read.map(|r| r.status);
+    let parsed = ProcessStatus::terminal(success(json!([1, 2])));
+    ctx.same("status of p1", &status, &Some(parsed))
+}

@@ -17,7 +17,7 @@
 //!
 //! 2. Add one line to the list in [`for_each_law!`](crate::for_each_law) under its area:
 //!    `superseded_lease_cannot_renew("L3") [Clock],` — the rule ids, then the capabilities it
-//!    needs ([`Need`](crate::Need) variants), if any.
+//!    needs ([`Need`] variants), if any.
 //!
 //! That is all: the catalogue row, the generated test, `procreg laws` and the rule-coverage
 //! check follow from the list. A new area is a new `pub mod` here plus its block in the list.
@@ -25,7 +25,7 @@
 //! the law's doc comment.
 //!
 //! Laws never sleep on the wall clock: time moves only through [`Ctx::advance_ms`]. A law that
-//! reads exact timestamps or moves time needs [`Need::Clock`](crate::Need::Clock).
+//! reads exact timestamps or moves time needs [`Need::Clock`].
 
 use crate::ctx::Ctx;
 use crate::law::{Law, LawFuture, Need};
@@ -65,7 +65,7 @@ macro_rules! for_each_law {
                 malformed_event_types_are_invalid_registrations("R1"),
                 invalid_registration_beats_conflict("R1", "R5", "P1"),
                 ids_are_stored_verbatim("B1"),
-                forbidden_characters_are_invalid_registrations("R1", "V2"),
+                forbidden_characters_are_invalid_registrations("R1", "V2", "Z4"),
                 empty_frame_owner_is_normalized("V2", "R4"),
                 unknown_ids_read_as_none("R6", "B1"),
                 only_registration_refs_and_events_touch_updated_at("R7") [Clock],
@@ -88,6 +88,7 @@ macro_rules! for_each_law {
                 terminal_event_sets_status_in_same_step("E8"),
                 rejected_appends_leave_no_trace("E10", "R7") [Clock],
                 append_checks_follow_precedence("P1", "E15", "E4", "E5", "E6", "E7"),
+                terminal_payload_extra_fields_are_kept_in_event("E5", "E8", "Z6"),
             }
             replay {
                 replayed_append_returns_stored_event("E2", "J1") [Clock],

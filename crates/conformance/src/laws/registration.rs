@@ -335,8 +335,8 @@ pub async fn ids_are_stored_verbatim(ctx: Ctx) -> LawResult {
     ctx.same("id of the second record", &other.id.as_str(), &"p1")
 }
 
-/// R1, V2: U+0000 or a newline in the id, session, host or a type name, or `/frame:` in the
-/// owner session id, is `InvalidRegistration`.
+/// R1, V2, Z4: U+0000 or a newline in the id, session, host, a type name or a `const` dedupe
+/// key, or `/frame:` in the owner session id, is `InvalidRegistration`.
 pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let cases = [
@@ -357,6 +357,15 @@ pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResu
         (
             "type name with newline",
             bare("p1").with_event_type(ProcessEventType::plain("a\nb")),
+        ),
+        (
+            "const dedupe key with newline",
+            bare("p1").with_event_type(wake_type(
+                "w",
+                None,
+                "",
+                WakeDedupeKey::Const("k\n".into()),
+            )),
         ),
     ];
     for (what, registration) in cases {

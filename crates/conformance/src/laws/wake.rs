@@ -61,7 +61,7 @@ pub async fn identity_wake_materializes_with_its_delivery(ctx: Ctx) -> LawResult
 }
 
 /// E7: a `when` value that is missing or falsy (null, false, "", [], {}) materializes no wake,
-/// needs no target and stores none given; every other value (0, "false", [0], true) wakes.
+/// needs no target and stores none given; every other value (`0`, `"false"`, `[0]`, `true`) wakes.
 pub async fn falsy_when_suppresses_wake_and_target(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
