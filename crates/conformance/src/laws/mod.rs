@@ -58,7 +58,7 @@ macro_rules! for_each_law {
                 new_registration_is_a_running_record("R3", "R6") [Clock],
                 core_types_are_appended_in_order("R2"),
                 registration_hash_is_hash_of_normalized_registration("R2", "J1", "V2"),
-                same_registration_returns_current_record("R4", "R7") [Clock],
+                same_registration_returns_current_record("R4", "R7"),
                 reregistering_a_terminal_process_returns_it("R4"),
                 different_registration_conflicts("R5", "J1"),
                 blank_ids_are_invalid_registrations("R1", "B1"),
@@ -73,7 +73,7 @@ macro_rules! for_each_law {
             external_ref {
                 unknown_process_is_rejected("X1"),
                 first_assignment_stores_ref_and_touches_record("X1") [Clock],
-                equal_ref_returns_record_unchanged("X2", "J1") [Clock],
+                equal_ref_returns_record_unchanged("X2", "J1"),
                 different_ref_conflicts("X3", "J1"),
                 ref_may_be_set_on_terminal_process("X1"),
                 blank_backend_or_id_is_invalid_request("X1", "B1", "P1"),
@@ -86,12 +86,12 @@ macro_rules! for_each_law {
                 terminal_payload_must_match_state("E5", "E10"),
                 second_terminal_event_is_rejected("E6"),
                 terminal_event_sets_status_in_same_step("E8"),
-                rejected_appends_leave_no_trace("E10", "R7") [Clock],
+                rejected_appends_leave_no_trace("E10", "R7"),
                 append_checks_follow_precedence("P1", "E15", "E4", "E5", "E6", "E7"),
                 terminal_payload_extra_fields_are_kept_in_event("E5", "E8", "Z6"),
             }
             replay {
-                replayed_append_returns_stored_event("E2", "J1") [Clock],
+                replayed_append_returns_stored_event("E2", "J1"),
                 replay_ignores_wake_target("E2", "E9"),
                 reused_replay_key_with_other_content_conflicts("E2", "J1", "E10"),
                 replay_precedes_every_other_check("E2", "P1", "E6"),
@@ -121,7 +121,7 @@ macro_rules! for_each_law {
             completion {
                 complete_appends_terminal_core_event("C1", "E8") [Clock],
                 each_output_selects_its_core_type("C1"),
-                repeated_complete_returns_first_record("C2") [Clock],
+                repeated_complete_returns_first_record("C2"),
                 retried_output_is_compared_as_json("C2", "C3", "J1"),
                 retry_after_custom_terminal_event_is_harmless("C2"),
                 different_output_is_already_terminal("C3"),
