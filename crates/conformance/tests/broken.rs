@@ -116,6 +116,29 @@ async fn a2_unavailable_is_an_environment_failure_not_a_violation() {
 }
 
 #[tokio::test]
+async fn panicking_backend_fails_its_laws_with_the_last_call() {
+    let report = run(Fault::AckPanics).await;
+    let failure = report
+        .failures()
+        .into_iter()
+        .find(|f| f.law == "wake::acked_wake_stops_pending")
+        .cloned()
+        .expect("the law failed");
+    assert_eq!(failure.call, "ack_wake(p1, 2)");
+    assert!(
+        failure
+            .actual
+            .to_string()
+            .contains("panicked: ack_wake exploded"),
+        "{failure}"
+    );
+    assert!(
+        report.passed().len() > 50,
+        "the run went on after the panic:\n{report}"
+    );
+}
+
+#[tokio::test]
 async fn t2_laws_needing_the_clock_are_ignored_not_passed() {
     let report = run(Fault::OwnClock).await;
     let needs_clock: Vec<&str> = catalogue()

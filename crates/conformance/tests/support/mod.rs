@@ -37,6 +37,8 @@ pub enum Fault {
     IdsTrimmed,
     /// A2: `get_process` answers `Unavailable` (an environment failure, not a violation).
     ReadsUnavailable,
+    /// `ack_wake` panics (a backend bug the runner must contain).
+    AckPanics,
     /// Own clock (T2): the harness declares it cannot take the kit's clock.
     OwnClock,
 }
@@ -177,6 +179,7 @@ impl ProcessRegistry for Mutant {
     }
 
     async fn ack_wake(&self, process_id: &str, sequence: u64) -> Result<(), PluginError> {
+        assert!(self.fault != Fault::AckPanics, "ack_wake exploded");
         self.inner.ack_wake(process_id, sequence).await
     }
 
