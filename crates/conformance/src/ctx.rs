@@ -218,6 +218,16 @@ impl Ctx {
         Err(self.failure(&what, Observed::Claim(claim.to_owned()), actual))
     }
 
+    /// The failure for a call (run outside [`Ctx::ok`], like [`Ctx::reopen`]) that returned
+    /// `error` where the contract asks for success.
+    pub fn unexpected_error(&self, call: &str, error: &PluginError) -> LawFailure {
+        self.failure(
+            call,
+            Observed::Claim("ok".into()),
+            Observed::Error(error.kind()),
+        )
+    }
+
     /// Unwraps a value that must be present (a record that must exist, ...).
     ///
     /// # Errors

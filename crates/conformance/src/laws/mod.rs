@@ -53,6 +53,7 @@ macro_rules! for_each_law {
             harness {
                 fresh_registries_share_no_state("R6", "R3"),
                 durability_tier_matches_declaration("D1"),
+                reopened_registry_holds_acknowledged_state("D2", "D7") [Durable],
             }
             registration {
                 new_registration_is_a_running_record("R3", "R6") [Clock],
