@@ -23,6 +23,16 @@
 /// // tests/conformance.rs
 /// procreg_conformance::laws!(MyHarness::default());
 /// ```
+///
+/// To run the laws over two harnesses in one file, give each its own module (the test paths
+/// become `memory::lease::...`, and `cargo test lease::` still selects them):
+///
+/// ```ignore
+/// mod memory {
+///     use super::*;
+///     procreg_conformance::laws!(MemoryHarness);
+/// }
+/// ```
 #[macro_export]
 macro_rules! laws {
     ($harness:expr $(,)?) => {
