@@ -4,7 +4,8 @@
 //!
 //! A `setup` client registers [`PROCESSES`] processes declaring `progress` (plain), `note`
 //! (waking, target session `sW`) and `done` (plain), then starts:
-//! - two writers, each appending to every process (in opposite orders) the keyed `progress`
+//! - two writers, each appending to every process (in the same order, so they race on every
+//!   key) the keyed `progress`
 //!   events `0..STEPS`, its own keyed `note`, the shared keyed `done`, then completing it, all
 //!   retried after `Unavailable` (E2, C2);
 //! - one follower per process, waiting for each `progress` event in turn, then `done`, then
@@ -141,11 +142,7 @@ async fn append(client: &Client, process: &str, request: ProcessEventAppendReque
 }
 
 async fn writer(client: Client, me: usize) {
-    let mut order: Vec<usize> = (0..PROCESSES).collect();
-    if me % 2 == 1 {
-        order.reverse();
-    }
-    for index in order {
+    for index in 0..PROCESSES {
         let p = pid(index);
         for step in 0..STEPS {
             let request = ProcessEventAppendRequest::new("progress", json!({ "step": step }))

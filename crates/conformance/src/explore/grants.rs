@@ -111,7 +111,7 @@ fn draw_ops(rng: &mut SimRng) -> Vec<(u64, Op)> {
     let pick_scope = |rng: &mut SimRng| scopes[rng.below(scopes.len() as u64) as usize].clone();
     (0..OPS_PER_CLIENT)
         .map(|_| {
-            let think_ms = rng.between(0, 30);
+            let think_ms = rng.between(0, 12);
             let pid = pids[rng.below(pids.len() as u64) as usize].clone();
             let op = match rng.below(20) {
                 0..=4 => Op::GrantHandle {

@@ -36,17 +36,17 @@ use super::client::{Client, Notes, error_kind, is_unavailable, until_crash};
 use super::{Start, Workload, WorkloadCheck};
 
 /// Processes registered up front.
-pub const PROCESSES: usize = 4;
+pub const PROCESSES: usize = 6;
 /// Workers running the protocol.
 pub const WORKERS: u32 = 3;
 /// Lease TTL, virtual ms.
 pub const LEASE_TTL_MS: u64 = 100;
 /// Work steps per process.
-pub const STEPS: u64 = 4;
+pub const STEPS: u64 = 5;
 /// Virtual time one step takes, ms.
 pub const STEP_MS: u64 = 20;
 /// Length of the faulty phase, virtual ms.
-pub const FAULTY_PHASE_MS: u64 = 1_500;
+pub const FAULTY_PHASE_MS: u64 = 500;
 /// Pause when every listed process was leased by someone else, virtual ms.
 const IDLE_MS: u64 = 30;
 

@@ -1,0 +1,162 @@
+//! The explorer finds bugs the laws cannot: each `Racy` variant passes the whole law
+//! catalogue (the laws call one method at a time), yet the explorer finds its bug within a
+//! fixed seed budget, and `Racy` without a bug passes every workload. See
+//! `explore_broken/racy.rs` for the variants.
+
+mod explore_broken {
+    pub mod keys;
+    pub mod leases;
+    pub mod racy;
+}
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use procreg::{PluginError, ProcessRegistry, SharedClock};
+use procreg_conformance::explore::{self, FailureClass, SeedOutcome, find_workload, find_within};
+use procreg_conformance::{Harness, Instance, Runner};
+use procreg_sim::rng::SimRng;
+use procreg_sim::{FaultLevel, SimTarget};
+use explore_broken::racy::{Bug, Racy};
+
+/// Seeds each bug must be found within.
+const BUDGET: u64 = 64;
+
+/// Any registry made by `make` on the world's clock, as a sim target (Inline: never crashed).
+struct WrapTarget<F> {
+    name: String,
+    make: F,
+}
+
+#[async_trait(?Send)]
+impl<F: Fn(SharedClock) -> Arc<dyn ProcessRegistry>> SimTarget for WrapTarget<F> {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn durable(&self) -> bool {
+        false
+    }
+    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        Ok((self.make)(clock))
+    }
+    async fn crash_and_reopen(
+        &mut self,
+        old: Arc<dyn ProcessRegistry>,
+        clock: SharedClock,
+        _rng: &mut SimRng,
+    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        drop(old);
+        self.open(clock).await
+    }
+}
+
+fn racy_target(bug: Bug) -> impl SimTarget {
+    WrapTarget {
+        name: format!("racy-{bug:?}"),
+        make: move |clock| Arc::new(Racy::new(clock, bug)) as Arc<dyn ProcessRegistry>,
+    }
+}
+
+struct RacyHarness(Bug);
+
+#[async_trait]
+impl Harness for RacyHarness {
+    type Registry = Racy;
+    async fn fresh(&self, instance: &Instance) -> Result<Racy, PluginError> {
+        Ok(Racy::new(instance.clock.clone(), self.0))
+    }
+}
+
+const BUGS: [Bug; 5] = [
+    Bug::ClaimRace,
+    Bug::RenewRace,
+    Bug::LateWakeSubscription,
+    Bug::ReplayRace,
+    Bug::TransferPiecewise,
+];
+
+#[tokio::test]
+async fn every_racy_variant_passes_every_law() {
+    for bug in [Bug::None].into_iter().chain(BUGS) {
+        let report = Runner::new(RacyHarness(bug)).run_all().await;
+        assert!(report.is_success(), "{bug:?}:\n{report}");
+    }
+}
+
+#[test]
+fn racy_without_a_bug_passes_every_workload() {
+    for workload in explore::workloads() {
+        for level in [FaultLevel::Light, FaultLevel::Heavy] {
+            let found = find_within(0..explore::DEFAULT_SEED_COUNT, workload, &mut racy_target(Bug::None), level);
+            if let Some((_, outcome)) = found {
+                panic!("{}", outcome.report(TEST_PATH));
+            }
+        }
+    }
+}
+
+const TEST_PATH: &str = "-p procreg-conformance --test explore_broken";
+
+/// Seeds `0..BUDGET` of `workload` on the `bug` variant: the failing ones, in order.
+fn failing_seeds(bug: Bug, workload: &str, level: FaultLevel) -> Vec<SeedOutcome> {
+    let workload = find_workload(workload).unwrap();
+    (0..BUDGET)
+        .map(|seed| explore::run_seed(workload, &mut racy_target(bug), seed, level))
+        .filter(|o| !o.passed())
+        .collect()
+}
+
+/// Median over starting seeds `s` in `0..BUDGET/2` of how many seeds a sweep from `s` runs
+/// until it finds the bug.
+fn median_seeds_to_detection(failing: &[u64]) -> Option<u64> {
+    let mut runs: Vec<u64> = (0..BUDGET / 2)
+        .filter_map(|s| failing.iter().find(|f| **f >= s).map(|f| f - s + 1))
+        .collect();
+    runs.sort_unstable();
+    runs.get(runs.len() / 2).copied()
+}
+
+/// The bug is found within the budget, reported under one of `rules` as `class`.
+fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) {
+    let level = FaultLevel::Light;
+    let failing = failing_seeds(bug, workload, level);
+    let first = failing.first().unwrap_or_else(|| panic!("{bug:?} not found in {BUDGET} seeds of {workload}"));
+    let again = find_within(0..BUDGET, find_workload(workload).unwrap(), &mut racy_target(bug), level);
+    assert_eq!(again.map(|(seed, _)| seed), Some(first.seed), "find_within agrees");
+    let hit = first.failures.iter().find(|f| rules.contains(&f.violation.rule.as_str()));
+    let hit = hit.unwrap_or_else(|| panic!("{bug:?}: expected one of {rules:?}:\n{}", first.report(TEST_PATH)));
+    assert_eq!(hit.class, class);
+    let seeds: Vec<u64> = failing.iter().map(|o| o.seed).collect();
+    eprintln!(
+        "{bug:?} on {workload}: found at seed {}, {} of {BUDGET} seeds fail, median seeds to detection {:?}\n{}",
+        first.seed,
+        seeds.len(),
+        median_seeds_to_detection(&seeds),
+        first.report(TEST_PATH)
+    );
+}
+
+#[test]
+fn w3_claim_race_is_found_by_recovery() {
+    assert_found(Bug::ClaimRace, "recovery", &["W3", "W2"], FailureClass::Safety);
+}
+
+#[test]
+fn w2_renew_race_is_found_by_recovery() {
+    assert_found(Bug::RenewRace, "recovery", &["W2"], FailureClass::Safety);
+}
+
+#[test]
+fn e14_late_wake_subscription_is_found_by_events() {
+    assert_found(Bug::LateWakeSubscription, "events", &["E14"], FailureClass::Liveness);
+}
+
+#[test]
+fn e2_replay_race_is_found_by_events() {
+    assert_found(Bug::ReplayRace, "events", &["E2"], FailureClass::Safety);
+}
+
+#[test]
+fn h7_piecewise_transfer_is_found_by_grants() {
+    assert_found(Bug::TransferPiecewise, "grants", &["H7"], FailureClass::Safety);
+}
