@@ -12,12 +12,12 @@ mod explore_broken {
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use explore_broken::racy::{Bug, Racy};
 use procreg::{PluginError, ProcessRegistry, SharedClock};
-use procreg_conformance::explore::{self, FailureClass, SeedOutcome, find_workload, find_within};
+use procreg_conformance::explore::{self, FailureClass, SeedOutcome, find_within, find_workload};
 use procreg_conformance::{Harness, Instance, Runner};
 use procreg_sim::rng::SimRng;
 use procreg_sim::{FaultLevel, SimTarget};
-use explore_broken::racy::{Bug, Racy};
 
 /// Seeds each bug must be found within.
 const BUDGET: u64 = 64;
@@ -87,7 +87,12 @@ async fn every_racy_variant_passes_every_law() {
 fn racy_without_a_bug_passes_every_workload() {
     for workload in explore::workloads() {
         for level in [FaultLevel::Light, FaultLevel::Heavy] {
-            let found = find_within(0..explore::DEFAULT_SEED_COUNT, workload, &mut racy_target(Bug::None), level);
+            let found = find_within(
+                0..explore::DEFAULT_SEED_COUNT,
+                workload,
+                &mut racy_target(Bug::None),
+                level,
+            );
             if let Some((_, outcome)) = found {
                 panic!("{}", outcome.report(TEST_PATH));
             }
@@ -120,11 +125,30 @@ fn median_seeds_to_detection(failing: &[u64]) -> Option<u64> {
 fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) {
     let level = FaultLevel::Light;
     let failing = failing_seeds(bug, workload, level);
-    let first = failing.first().unwrap_or_else(|| panic!("{bug:?} not found in {BUDGET} seeds of {workload}"));
-    let again = find_within(0..BUDGET, find_workload(workload).unwrap(), &mut racy_target(bug), level);
-    assert_eq!(again.map(|(seed, _)| seed), Some(first.seed), "find_within agrees");
-    let hit = first.failures.iter().find(|f| rules.contains(&f.violation.rule.as_str()));
-    let hit = hit.unwrap_or_else(|| panic!("{bug:?}: expected one of {rules:?}:\n{}", first.report(TEST_PATH)));
+    let first = failing
+        .first()
+        .unwrap_or_else(|| panic!("{bug:?} not found in {BUDGET} seeds of {workload}"));
+    let again = find_within(
+        0..BUDGET,
+        find_workload(workload).unwrap(),
+        &mut racy_target(bug),
+        level,
+    );
+    assert_eq!(
+        again.map(|(seed, _)| seed),
+        Some(first.seed),
+        "find_within agrees"
+    );
+    let hit = first
+        .failures
+        .iter()
+        .find(|f| rules.contains(&f.violation.rule.as_str()));
+    let hit = hit.unwrap_or_else(|| {
+        panic!(
+            "{bug:?}: expected one of {rules:?}:\n{}",
+            first.report(TEST_PATH)
+        )
+    });
     assert_eq!(hit.class, class);
     let seeds: Vec<u64> = failing.iter().map(|o| o.seed).collect();
     eprintln!(
@@ -138,7 +162,12 @@ fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) {
 
 #[test]
 fn w3_claim_race_is_found_by_recovery() {
-    assert_found(Bug::ClaimRace, "recovery", &["W3", "W2"], FailureClass::Safety);
+    assert_found(
+        Bug::ClaimRace,
+        "recovery",
+        &["W3", "W2"],
+        FailureClass::Safety,
+    );
 }
 
 #[test]
@@ -148,7 +177,12 @@ fn w2_renew_race_is_found_by_recovery() {
 
 #[test]
 fn e14_late_wake_subscription_is_found_by_events() {
-    assert_found(Bug::LateWakeSubscription, "events", &["E14"], FailureClass::Liveness);
+    assert_found(
+        Bug::LateWakeSubscription,
+        "events",
+        &["E14"],
+        FailureClass::Liveness,
+    );
 }
 
 #[test]
@@ -158,5 +192,10 @@ fn e2_replay_race_is_found_by_events() {
 
 #[test]
 fn h7_piecewise_transfer_is_found_by_grants() {
-    assert_found(Bug::TransferPiecewise, "grants", &["H7"], FailureClass::Safety);
+    assert_found(
+        Bug::TransferPiecewise,
+        "grants",
+        &["H7"],
+        FailureClass::Safety,
+    );
 }

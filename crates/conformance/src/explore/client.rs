@@ -16,9 +16,9 @@ use std::task::Poll;
 
 use procreg::{ErrorKind, PluginError};
 use procreg_reference::{Op, OpOutput};
+use procreg_sim::FaultyLink;
 use procreg_sim::check::Violation;
 use procreg_sim::executor::{now_ms, sleep};
-use procreg_sim::FaultyLink;
 
 /// Pause before retrying after `Unavailable`, virtual ms.
 pub const RETRY_BACKOFF_MS: u64 = 7;
@@ -61,7 +61,12 @@ pub struct Client {
 
 impl Client {
     /// A client called `name` (the link applies the plan's faults for that name).
-    pub fn new(link: &FaultyLink, name: impl Into<String>, deadline_ms: u64, notes: &Notes) -> Self {
+    pub fn new(
+        link: &FaultyLink,
+        name: impl Into<String>,
+        deadline_ms: u64,
+        notes: &Notes,
+    ) -> Self {
         Self {
             link: link.clone(),
             name: name.into(),

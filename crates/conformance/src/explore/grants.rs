@@ -8,7 +8,7 @@
 //! H1, revoke H2, reads) are retried after `Unavailable`; transfers (H7) and session deletions
 //! (S6) are not. Every client ends by reading every scope and every process.
 //!
-//! The check ([`check_grant_reads`]) treats each (scope, process) grant as a register and
+//! The check ([`super::grants_check`]) treats each (scope, process) grant as a register and
 //! judges every successful read against every write that completed before the read began: a
 //! read may contradict such a write only if some other call that sets the read value could
 //! have taken effect in between. That is sound under any interleaving (no false alarms) and
@@ -18,24 +18,22 @@
 //! lost or resurrected grants and revokes (H1, H2). The full interleaving is left to the
 //! linearizability checker.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use procreg::{ProcessHandleDescriptor, ProcessRegistration, ProcessScope};
 use procreg_reference::{Op, OpOutput};
-use procreg_sim::check::Violation;
-use procreg_sim::executor::{sleep, spawn};
-use procreg_sim::history::{CallId, History};
-use procreg_sim::rng::{SimRng, Stream};
 use procreg_sim::PlanShape;
+use procreg_sim::executor::{sleep, spawn};
+use procreg_sim::rng::{SimRng, Stream};
 
 use super::client::{Client, Notes, error_kind, is_unavailable};
+use super::grants_check::check_grant_reads;
 use super::{Start, Workload, WorkloadCheck};
 
 /// Processes registered up front.
 pub const PROCESSES: usize = 3;
 /// Clients racing on the grants.
-pub const CLIENTS: usize = 3;
+pub const CLIENTS: usize = 4;
 /// Operations per client (before its final reads).
 pub const OPS_PER_CLIENT: usize = 14;
 
@@ -72,13 +70,12 @@ fn process_ids() -> Vec<String> {
     (0..PROCESSES).map(|i| format!("g{i}")).collect()
 }
 
-/// The scopes clients use: two sessions with a frame each, and a third bare session.
+/// The scopes clients use: a session with a frame, and two bare sessions.
 fn scopes() -> Vec<ProcessScope> {
     vec![
         ProcessScope::session("sA"),
         ProcessScope::frame("sA", "f1"),
         ProcessScope::session("sB"),
-        ProcessScope::frame("sB", "f1"),
         ProcessScope::session("sC"),
     ]
 }
@@ -86,7 +83,7 @@ fn scopes() -> Vec<ProcessScope> {
 fn start(start: Start<'_>) -> WorkloadCheck {
     let notes = Notes::new();
     let mut rng = SimRng::new(start.seed, Stream::Workload);
-    let plans: Vec<Vec<(u64, Op)>> = (0..CLIENTS).map(|_| draw_ops(&mut rng)).collect();
+    let plans: Vec<Vec<(u64, Step)>> = (0..CLIENTS).map(|_| draw_ops(&mut rng)).collect();
     let setup = Client::new(start.link, "setup", start.deadline_ms, &notes);
     let link = start.link.clone();
     let deadline_ms = start.deadline_ms;
@@ -101,58 +98,61 @@ fn start(start: Start<'_>) -> WorkloadCheck {
     let notes = Rc::new(notes);
     Box::new(move |run| {
         let mut violations = notes.take();
-        violations.extend(check_grant_reads(&run.history));
+        violations.extend(check_grant_reads(&run.history, &scopes(), &process_ids()));
         violations
     })
 }
 
-fn draw_ops(rng: &mut SimRng) -> Vec<(u64, Op)> {
+/// One step of a client: a call, or "move everything `from` holds to `to`" (a read of
+/// `from`, then one transfer of what it listed: the transfer races whatever changes `from` in
+/// between, as a real session handing its processes over does).
+#[derive(Clone, Debug)]
+enum Step {
+    Call(Op),
+    MoveAll {
+        from: ProcessScope,
+        to: ProcessScope,
+    },
+}
+
+fn draw_ops(rng: &mut SimRng) -> Vec<(u64, Step)> {
     let (scopes, pids) = (scopes(), process_ids());
     let pick_scope = |rng: &mut SimRng| scopes[rng.below(scopes.len() as u64) as usize].clone();
     (0..OPS_PER_CLIENT)
         .map(|_| {
-            let think_ms = rng.between(0, 12);
+            let think_ms = rng.between(0, 8);
             let pid = pids[rng.below(pids.len() as u64) as usize].clone();
             let op = match rng.below(20) {
-                0..=4 => Op::GrantHandle {
+                0..=5 => Op::GrantHandle {
                     scope: pick_scope(rng),
                     process_id: pid,
                     descriptor: ProcessHandleDescriptor::default(),
                 },
-                5..=6 => Op::RevokeHandle {
+                6..=7 => Op::RevokeHandle {
                     scope: pick_scope(rng),
                     process_id: pid,
                 },
-                7..=11 => {
-                    let mut ids = vec![pid];
-                    if rng.chance(0.5) {
-                        let other = pids[rng.below(pids.len() as u64) as usize].clone();
-                        if other != ids[0] {
-                            ids.push(other);
-                        }
-                    }
-                    Op::TransferHandleGrants {
-                        from: pick_scope(rng),
-                        to: pick_scope(rng),
-                        process_ids: ids,
-                    }
+                8..=14 => {
+                    let (from, to) = (pick_scope(rng), pick_scope(rng));
+                    return (think_ms, Step::MoveAll { from, to });
                 }
-                12..=13 => Op::DeleteSession {
+                15 => Op::DeleteSession {
                     session_id: ["sA", "sB", "sC"][rng.below(3) as usize].to_owned(),
                 },
-                14..=17 => Op::ListHandleGrants {
+                16..=17 => Op::ListHandleGrants {
                     scope: pick_scope(rng),
                 },
                 _ => Op::HandleGrantsForProcess { process_id: pid },
             };
-            (think_ms, op)
+            (think_ms, Step::Call(op))
         })
         .collect()
 }
 
 async fn run_setup(setup: &Client) {
     for pid in process_ids() {
-        let registration = ProcessRegistration::new(pid.clone(), ProcessScope::session("owner"), "host");
+        let registration =
+            ProcessRegistration::new(pid.clone(), ProcessScope::session("owner"), "host");
         expect_ok(setup, Op::Register { registration }).await;
         let grant = Op::GrantHandle {
             scope: ProcessScope::session("sA"),
@@ -171,29 +171,22 @@ async fn expect_ok(client: &Client, op: Op) {
     }
 }
 
-async fn run_client(client: Client, ops: Vec<(u64, Op)>) {
-    for (think_ms, op) in ops {
+async fn run_client(client: Client, steps: Vec<(u64, Step)>) {
+    for (think_ms, step) in steps {
         sleep(think_ms).await;
         if client.past_deadline() {
             return;
         }
-        match op {
-            Op::TransferHandleGrants { .. } => {
-                let result = client.call(op.clone()).await;
-                let expected = result.is_ok()
-                    || is_unavailable(&result)
-                    || error_kind(&result) == Some(procreg::ErrorKind::HandleNotGranted);
-                if !expected {
-                    client.unexpected(&op, &result);
-                }
-            }
-            Op::DeleteSession { .. } => {
+        match step {
+            Step::MoveAll { from, to } => move_all(&client, from, to).await,
+            Step::Call(op @ Op::DeleteSession { .. }) => {
+                // Not retried: a second deletion would report nothing (S5, S6).
                 let result = client.call(op.clone()).await;
                 if result.is_err() && !is_unavailable(&result) {
                     client.unexpected(&op, &result);
                 }
             }
-            op => expect_ok(&client, op).await,
+            Step::Call(op) => expect_ok(&client, op).await,
         }
     }
     for scope in scopes() {
@@ -204,110 +197,35 @@ async fn run_client(client: Client, ops: Vec<(u64, Op)>) {
     }
 }
 
-/// A call that may have set a grant register: when, to what, whether it surely happened.
-struct Write {
-    call: Option<CallId>,
-    invoke_ms: u64,
-    /// `None`: never returned (may take effect any time after invoke).
-    return_ms: Option<u64>,
-    definite: bool,
-    value: bool,
-    rule: &'static str,
-}
-
-type Key = (String, String);
-
-/// Every (scope id, process) register each call may have written.
-fn writes(history: &History) -> BTreeMap<Key, Vec<Write>> {
-    let mut out: BTreeMap<Key, Vec<Write>> = BTreeMap::new();
-    for scope in scopes() {
-        for pid in process_ids() {
-            let initial = Write { call: None, invoke_ms: 0, return_ms: Some(0), definite: true, value: false, rule: "A1" };
-            out.entry((scope.id(), pid)).or_default().push(initial);
+/// Reads what `from` holds and transfers all of it to `to`, once (H7 is not idempotent).
+async fn move_all(client: &Client, from: ProcessScope, to: ProcessScope) {
+    let list = Op::ListHandleGrants {
+        scope: from.clone(),
+    };
+    let process_ids: Vec<String> = match client.retry(list.clone()).await {
+        Ok(OpOutput::GrantEntries(entries)) => {
+            entries.into_iter().map(|e| e.grant.process_id).collect()
         }
+        result => {
+            if !is_unavailable(&result) {
+                client.unexpected(&list, &result);
+            }
+            return;
+        }
+    };
+    if process_ids.is_empty() {
+        return;
     }
-    for call in history.calls() {
-        if call.is_definite_error() {
-            continue;
-        }
-        let mut put = |scope: &ProcessScope, pid: &str, value: bool, rule: &'static str| {
-            if let Some(list) = out.get_mut(&(scope.id(), pid.to_owned())) {
-                list.push(Write { call: Some(call.id), invoke_ms: call.invoke_ms, return_ms: call.return_ms, definite: !call.is_indefinite(), value, rule });
-            }
-        };
-        match &call.op {
-            Op::GrantHandle { scope, process_id, .. } => put(scope, process_id, true, "H1"),
-            Op::RevokeHandle { scope, process_id } => put(scope, process_id, false, "H2"),
-            Op::TransferHandleGrants { from, to, process_ids } if from.id() != to.id() => {
-                for pid in process_ids {
-                    put(from, pid, false, "H7");
-                    put(to, pid, true, "H7");
-                }
-            }
-            Op::DeleteSession { session_id } => {
-                for scope in scopes().iter().filter(|s| &s.session_id == session_id) {
-                    process_ids().iter().for_each(|pid| put(scope, pid, false, "S1"));
-                }
-            }
-            _ => {}
-        }
+    let op = Op::TransferHandleGrants {
+        from,
+        to,
+        process_ids,
+    };
+    let result = client.call(op.clone()).await;
+    let expected = result.is_ok()
+        || is_unavailable(&result)
+        || error_kind(&result) == Some(procreg::ErrorKind::HandleNotGranted);
+    if !expected {
+        client.unexpected(&op, &result);
     }
-    out
-}
-
-/// Every (key, value) a successful read observed, with the read's call.
-fn reads(history: &History) -> Vec<(Key, bool, CallId, u64, u64)> {
-    let mut out = Vec::new();
-    for call in history.calls() {
-        let (Some(Ok(output)), Some(ret)) = (&call.outcome, call.return_ms) else { continue };
-        let mut saw = |scope: &ProcessScope, pid: &str, value: bool| {
-            out.push(((scope.id(), pid.to_owned()), value, call.id, call.invoke_ms, ret));
-        };
-        match (&call.op, output) {
-            (Op::ListHandleGrants { scope }, OpOutput::GrantEntries(entries)) => {
-                for pid in process_ids() {
-                    saw(scope, &pid, entries.iter().any(|e| e.grant.process_id == pid));
-                }
-            }
-            (Op::HandleGrantsForProcess { process_id }, OpOutput::Grants(grants)) => {
-                for scope in scopes() {
-                    saw(&scope, process_id, grants.iter().any(|g| g.scope.id() == scope.id()));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// See the module docs: each read against each write that completed before it.
-pub fn check_grant_reads(history: &History) -> Vec<Violation> {
-    let writes = writes(history);
-    let mut out = Vec::new();
-    for (key, value, read, read_invoke, read_return) in reads(history) {
-        let Some(list) = writes.get(&key) else { continue };
-        let contradicted = list.iter().find(|w| {
-            w.definite
-                && w.value != value
-                && w.return_ms.is_some_and(|r| r < read_invoke)
-                && !list.iter().any(|other| {
-                    other.value == value
-                        && other.invoke_ms <= read_return
-                        && other.return_ms.is_none_or(|r| r >= w.invoke_ms)
-                })
-        });
-        if let Some(w) = contradicted {
-            let by = w.call.map_or("the initial state (never granted)".to_owned(), |c| format!("call #{c}"));
-            out.push(Violation {
-                rule: w.rule.to_owned(),
-                call: Some(read),
-                message: format!(
-                    "read #{read} saw grant {} on {} = {value}, but {by} had set it to {} before the \
-                     read began and no call that could set it back ran in between",
-                    key.0, key.1, !value
-                ),
-            });
-        }
-    }
-    out
 }

@@ -228,7 +228,9 @@ fn awaited_exists(link: &FaultyLink, op: &Op) -> Option<Result<bool, PluginError
                 after_sequence: *after_sequence,
             };
             match read_now(link, read) {
-                Ok(OpOutput::Events(events)) => Ok(events.iter().any(|e| &e.event_type == event_type)),
+                Ok(OpOutput::Events(events)) => {
+                    Ok(events.iter().any(|e| &e.event_type == event_type))
+                }
                 Err(e) if e.kind() == ErrorKind::UnknownProcess => Ok(false),
                 other => Err(unexpected_read(other)),
             }

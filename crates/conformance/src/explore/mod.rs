@@ -12,8 +12,8 @@
 //! | every process terminal once faults stop | W5 | [`judge`] (final read through the link) |
 //! | blocked waiter whose event exists (lost wake-up) | E14 C4 | [`judge`] at quiescence |
 //! | blocked task that is not a wait (deadlock), livelock | W5 | [`judge`] |
-//! | reads never contradict a completed write | H1 H2 H7 S1 S5 | [`grants`] |
-//! | one replay key, one sequence; acks stick; waits return the lowest match | E2 E13 E14 C4 | [`events`] |
+//! | reads never contradict a completed write | H1 H2 H7 S1 S5 | [`grants_check`] |
+//! | one replay key, one sequence; acks stick; waits return the lowest match | E2 E13 E14 C4 | [`events_check`] |
 //! | a panic anywhere in the run | - | [`run`] (`catch_unwind`) |
 //! | two runs of one seed differ | - | [`run::run_seed_twice`] |
 //!
@@ -26,7 +26,9 @@
 
 pub mod client;
 pub mod events;
+pub mod events_check;
 pub mod grants;
+pub mod grants_check;
 pub mod judge;
 pub mod recovery;
 pub mod report;
@@ -38,7 +40,9 @@ use procreg_sim::check::Violation;
 use procreg_sim::{Executor, FaultPlan, FaultyLink, PlanShape, RunReport};
 
 pub use report::Report;
-pub use run::{Failure, FailureClass, SeedOutcome, find_within, run_plan, run_seed, run_seed_twice};
+pub use run::{
+    Failure, FailureClass, SeedOutcome, find_within, run_plan, run_seed, run_seed_twice,
+};
 pub use seeds::{
     ConfigError, DEFAULT_SEED_COUNT, ExploreError, SeedConfig, Seeds, Sweep, explore, explore_with,
 };

@@ -55,7 +55,9 @@ pub const WORKLOAD: Workload = Workload {
     name: "recovery",
     about: "workers run the recovery protocol (claim, fenced steps, renew, complete, release) \
             through worker crashes, stalls past the TTL, link faults and registry crashes",
-    rules: &["W1", "W2", "W3", "W4", "W5", "E2", "L2", "L3", "L4", "L5", "C2", "N1"],
+    rules: &[
+        "W1", "W2", "W3", "W4", "W5", "E2", "L2", "L3", "L4", "L5", "C2", "N1",
+    ],
     shape,
     settle_ms: 4_000,
     completes_every_process: true,
@@ -106,7 +108,9 @@ fn start(start: Start<'_>) -> WorkloadCheck {
         crashes,
         stalls,
     });
-    start.executor.spawn("registrar", registrar(Rc::clone(&shared)));
+    start
+        .executor
+        .spawn("registrar", registrar(Rc::clone(&shared)));
     Box::new(move |run| {
         let mut violations = shared.notes.take();
         violations.extend(shared.resource.check(&run.history));
@@ -139,13 +143,10 @@ fn worker_faults(plan: &FaultPlan) -> (Vec<Vec<u64>>, Vec<RefCell<Vec<PendingSta
 async fn registrar(shared: Rc<Shared>) {
     let client = Client::new(&shared.link, "registrar", shared.deadline_ms, &shared.notes);
     for index in 0..PROCESSES {
-        let registration = ProcessRegistration::new(
-            process_id(index),
-            ProcessScope::session("owner"),
-            "host",
-        )
-        .with_input(json!({ "index": index }))
-        .with_event_type(ProcessEventType::plain("progress"));
+        let registration =
+            ProcessRegistration::new(process_id(index), ProcessScope::session("owner"), "host")
+                .with_input(json!({ "index": index }))
+                .with_event_type(ProcessEventType::plain("progress"));
         let op = Op::Register { registration };
         let result = client.retry(op.clone()).await;
         if !matches!(result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {

@@ -12,8 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use procreg_sim::world::{START_MS, first_divergence};
 use procreg_sim::{FaultLevel, FaultPlan, RunReport, SimTarget, World};
 
-pub use super::judge::{Failure, FailureClass};
 use super::judge::judge_run;
+pub use super::judge::{Failure, FailureClass};
 use super::{Start, Workload};
 
 /// The most executor polls one seed may take before it is judged a livelock.
@@ -105,7 +105,9 @@ pub fn run_plan(
     }));
     let (run, started) = match ran {
         Err(panic) => {
-            outcome.failures.push(panic_failure("the run", panic.as_ref()));
+            outcome
+                .failures
+                .push(panic_failure("the run", panic.as_ref()));
             return outcome;
         }
         Ok(ran) => ran,
@@ -179,8 +181,9 @@ fn divergence(a: &RunReport, b: &RunReport) -> Option<String> {
     if a.trace_hash == b.trace_hash && a.history == b.history {
         return None;
     }
-    let step = first_divergence(&a.trace, &b.trace)
-        .map_or("the traces agree".to_owned(), |i| format!("first diverging poll #{i}"));
+    let step = first_divergence(&a.trace, &b.trace).map_or("the traces agree".to_owned(), |i| {
+        format!("first diverging poll #{i}")
+    });
     let call = a
         .history
         .calls()

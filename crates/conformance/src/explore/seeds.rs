@@ -134,8 +134,15 @@ fn bad(variable: &'static str, value: &str, expected: &'static str) -> ConfigErr
     }
 }
 
-fn parse_u64(variable: &'static str, value: &str, expected: &'static str) -> Result<u64, ConfigError> {
-    value.trim().parse().map_err(|_| bad(variable, value, expected))
+fn parse_u64(
+    variable: &'static str,
+    value: &str,
+    expected: &'static str,
+) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| bad(variable, value, expected))
 }
 
 /// A sweep that passed: how many seeds ran.

@@ -58,13 +58,20 @@ pub fn describe_op(op: &Op) -> String {
         Op::RevokeHandle { scope, process_id } => format!("revoke {} {process_id}", scope.id()),
         Op::ListHandleGrants { scope } => format!("list_grants {}", scope.id()),
         Op::ListLiveHandleGrants { scope } => format!("list_live_grants {}", scope.id()),
-        Op::HasHandleGrant { scope, process_id } => format!("has_grant {} {process_id}", scope.id()),
+        Op::HasHandleGrant { scope, process_id } => {
+            format!("has_grant {} {process_id}", scope.id())
+        }
         Op::HandleGrantsForProcess { process_id } => format!("grants_for {process_id}"),
         Op::TransferHandleGrants {
             from,
             to,
             process_ids,
-        } => format!("transfer {} -> {} [{}]", from.id(), to.id(), process_ids.join(",")),
+        } => format!(
+            "transfer {} -> {} [{}]",
+            from.id(),
+            to.id(),
+            process_ids.join(",")
+        ),
         Op::DeleteSession { session_id } => format!("delete_session {session_id}"),
         Op::ClaimLease {
             process_id,
@@ -79,7 +86,10 @@ pub fn describe_op(op: &Op) -> String {
             lease.process_id, lease.owner_id, lease.fencing_token
         ),
         Op::CompleteLease { completion } => {
-            format!("release {} token={}", completion.process_id, completion.lease_token)
+            format!(
+                "release {} token={}",
+                completion.process_id, completion.lease_token
+            )
         }
         Op::ListNonTerminal => "list_non_terminal".to_owned(),
     }
@@ -118,12 +128,13 @@ pub fn describe_outcome(call: &CallRecord) -> String {
             let scopes: Vec<String> = gs.iter().map(|g| g.scope.id()).collect();
             format!("ok [{}]", scopes.join(","))
         }
-        OpOutput::GrantEntries(es) => {
-            ids(es.iter().map(|e| e.grant.process_id.as_str()).collect())
-        }
+        OpOutput::GrantEntries(es) => ids(es.iter().map(|e| e.grant.process_id.as_str()).collect()),
         OpOutput::DeleteReport(r) => format!(
             "ok revoked={} wakes={} cancel={:?} preserved={:?}",
-            r.revoked_handle_count, r.deleted_wake_count, r.cancel_process_ids, r.preserved_process_ids
+            r.revoked_handle_count,
+            r.deleted_wake_count,
+            r.cancel_process_ids,
+            r.preserved_process_ids
         ),
         OpOutput::Lease(l) => format!(
             "ok fence={} owner={} token={} expires={}",
@@ -169,24 +180,41 @@ fn plan_marks(plan: &FaultPlan, run: &RunReport) -> Vec<(u64, String)> {
         .crashes
         .iter()
         .filter_map(|c| match c {
-            CrashEvent::Worker { worker, at_ms } => {
-                Some((START_MS + at_ms, format!("worker w{worker} crashes (a fresh incarnation starts)")))
-            }
+            CrashEvent::Worker { worker, at_ms } => Some((
+                START_MS + at_ms,
+                format!("worker w{worker} crashes (a fresh incarnation starts)"),
+            )),
             CrashEvent::Stall {
                 worker,
                 at_ms,
                 for_ms,
-            } => Some((START_MS + at_ms, format!("worker w{worker} stalls for {for_ms}ms (at its next step)"))),
+            } => Some((
+                START_MS + at_ms,
+                format!("worker w{worker} stalls for {for_ms}ms (at its next step)"),
+            )),
             CrashEvent::Registry { .. } => None,
         })
         .collect();
     for p in &plan.partitions {
-        marks.push((START_MS + p.from_ms, format!("{} partitioned until {}", p.client, rel(START_MS + p.until_ms))));
+        marks.push((
+            START_MS + p.from_ms,
+            format!(
+                "{} partitioned until {}",
+                p.client,
+                rel(START_MS + p.until_ms)
+            ),
+        ));
     }
     for at in &run.registry_crashes {
-        marks.push((*at, "REGISTRY CRASH: in-flight calls cancelled, reopened".to_owned()));
+        marks.push((
+            *at,
+            "REGISTRY CRASH: in-flight calls cancelled, reopened".to_owned(),
+        ));
     }
-    marks.push((START_MS + plan.faults_end_ms, "faults end; settle phase".to_owned()));
+    marks.push((
+        START_MS + plan.faults_end_ms,
+        "faults end; settle phase".to_owned(),
+    ));
     marks.sort();
     marks
 }

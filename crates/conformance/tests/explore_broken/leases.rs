@@ -2,7 +2,9 @@
 //! an await between the two.
 
 use procreg::validate::is_blank;
-use procreg::{MAX_TIMESTAMP_MS, PluginError, ProcessLease, ProcessLeaseCompletion, ProcessRegistry};
+use procreg::{
+    MAX_TIMESTAMP_MS, PluginError, ProcessLease, ProcessLeaseCompletion, ProcessRegistry,
+};
 
 use super::racy::{Bug, Racy, yield_now};
 
@@ -24,13 +26,20 @@ impl Racy {
             .ok_or_else(|| PluginError::unknown_process(process_id))
     }
 
-    pub(super) async fn claim(&self, process_id: &str, owner: &str, ttl_ms: u64) -> Result<ProcessLease, PluginError> {
+    pub(super) async fn claim(
+        &self,
+        process_id: &str,
+        owner: &str,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
         let record = self.known(process_id).await?;
         if is_blank(owner) {
             return Err(PluginError::invalid_request("blank owner id"));
         }
         if record.is_terminal() {
-            return Err(PluginError::AlreadyTerminal { process_id: process_id.to_owned() });
+            return Err(PluginError::AlreadyTerminal {
+                process_id: process_id.to_owned(),
+            });
         }
         let now = self.clock.now_ms();
         let fence = {
@@ -66,18 +75,30 @@ impl Racy {
         Ok(lease)
     }
 
-    pub(super) async fn renew(&self, lease: &ProcessLease, ttl_ms: u64) -> Result<ProcessLease, PluginError> {
+    pub(super) async fn renew(
+        &self,
+        lease: &ProcessLease,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
         self.known(&lease.process_id).await?;
         let now = self.clock.now_ms();
-        let lost = || PluginError::LeaseLost { process_id: lease.process_id.clone() };
+        let lost = || PluginError::LeaseLost {
+            process_id: lease.process_id.clone(),
+        };
         let stored = {
             let leases = self.leases.lock().unwrap();
-            let current = leases.get(&lease.process_id).and_then(|s| s.current.clone());
+            let current = leases
+                .get(&lease.process_id)
+                .and_then(|s| s.current.clone());
             match current {
-                Some(c) if c.owner_id == lease.owner_id
-                    && c.lease_token == lease.lease_token
-                    && c.fencing_token == lease.fencing_token
-                    && c.is_live_at(now) => c,
+                Some(c)
+                    if c.owner_id == lease.owner_id
+                        && c.lease_token == lease.lease_token
+                        && c.fencing_token == lease.fencing_token
+                        && c.is_live_at(now) =>
+                {
+                    c
+                }
                 _ => return Err(lost()),
             }
         };
@@ -97,7 +118,10 @@ impl Racy {
     pub(super) fn release(&self, completion: &ProcessLeaseCompletion) {
         let mut leases = self.leases.lock().unwrap();
         if let Some(slot) = leases.get_mut(&completion.process_id)
-            && slot.current.as_ref().is_some_and(|c| c.lease_token == completion.lease_token)
+            && slot
+                .current
+                .as_ref()
+                .is_some_and(|c| c.lease_token == completion.lease_token)
         {
             slot.current = None;
         }

@@ -92,10 +92,16 @@ impl Racy {
 
     /// Wakes the waiters of `event`'s (process, type) channel.
     pub(super) fn announce(&self, event: &ProcessEvent) {
-        self.channel(&event.process_id, &event.event_type).notify_waiters();
+        self.channel(&event.process_id, &event.event_type)
+            .notify_waiters();
     }
 
-    async fn wait(&self, process_id: &str, event_type: &str, after: u64) -> Result<ProcessEvent, PluginError> {
+    async fn wait(
+        &self,
+        process_id: &str,
+        event_type: &str,
+        after: u64,
+    ) -> Result<ProcessEvent, PluginError> {
         let record = self.inner.get_process(process_id).await?;
         let record = record.ok_or_else(|| PluginError::unknown_process(process_id))?;
         if record.event_type(event_type).is_none() {
@@ -129,34 +135,70 @@ impl ProcessRegistry for Racy {
     fn durability_tier(&self) -> DurabilityTier {
         DurabilityTier::Inline
     }
-    async fn register_process(&self, registration: ProcessRegistration) -> Result<ProcessRecord, PluginError> {
+    async fn register_process(
+        &self,
+        registration: ProcessRegistration,
+    ) -> Result<ProcessRecord, PluginError> {
         self.inner.register_process(registration).await
     }
     async fn get_process(&self, process_id: &str) -> Result<Option<ProcessRecord>, PluginError> {
         self.inner.get_process(process_id).await
     }
-    async fn set_external_ref(&self, process_id: &str, external_ref: ProcessExternalRef) -> Result<ProcessRecord, PluginError> {
+    async fn set_external_ref(
+        &self,
+        process_id: &str,
+        external_ref: ProcessExternalRef,
+    ) -> Result<ProcessRecord, PluginError> {
         self.inner.set_external_ref(process_id, external_ref).await
     }
-    async fn append_event(&self, process_id: &str, request: ProcessEventAppendRequest) -> Result<ProcessEventAppendResult, PluginError> {
+    async fn append_event(
+        &self,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
         self.keyed_append(process_id, request).await
     }
-    async fn events_after(&self, process_id: &str, after_sequence: u64) -> Result<Vec<ProcessEvent>, PluginError> {
+    async fn events_after(
+        &self,
+        process_id: &str,
+        after_sequence: u64,
+    ) -> Result<Vec<ProcessEvent>, PluginError> {
         let events = self.inner.events_after(process_id, after_sequence).await?;
         Ok(self.with_keys(events))
     }
-    async fn wake_events_after(&self, process_id: &str, after_sequence: u64) -> Result<Vec<ProcessEvent>, PluginError> {
-        let events = self.inner.wake_events_after(process_id, after_sequence).await?;
+    async fn wake_events_after(
+        &self,
+        process_id: &str,
+        after_sequence: u64,
+    ) -> Result<Vec<ProcessEvent>, PluginError> {
+        let events = self
+            .inner
+            .wake_events_after(process_id, after_sequence)
+            .await?;
         Ok(self.with_keys(events))
     }
     async fn ack_wake(&self, process_id: &str, sequence: u64) -> Result<(), PluginError> {
         self.inner.ack_wake(process_id, sequence).await
     }
-    async fn wait_event_after(&self, process_id: &str, event_type: &str, after_sequence: u64) -> Result<ProcessEvent, PluginError> {
+    async fn wait_event_after(
+        &self,
+        process_id: &str,
+        event_type: &str,
+        after_sequence: u64,
+    ) -> Result<ProcessEvent, PluginError> {
         self.wait(process_id, event_type, after_sequence).await
     }
-    async fn complete_process(&self, process_id: &str, output: ProcessAwaitOutput) -> Result<ProcessRecord, PluginError> {
-        let before = self.inner.events_after(process_id, 0).await.map(|e| e.len()).unwrap_or(0);
+    async fn complete_process(
+        &self,
+        process_id: &str,
+        output: ProcessAwaitOutput,
+    ) -> Result<ProcessRecord, PluginError> {
+        let before = self
+            .inner
+            .events_after(process_id, 0)
+            .await
+            .map(|e| e.len())
+            .unwrap_or(0);
         let record = self.inner.complete_process(process_id, output).await?;
         for event in self.inner.events_after(process_id, before as u64).await? {
             self.announce(&event);
@@ -166,31 +208,66 @@ impl ProcessRegistry for Racy {
     async fn await_process(&self, process_id: &str) -> Result<ProcessAwaitOutput, PluginError> {
         self.inner.await_process(process_id).await
     }
-    async fn grant_handle(&self, scope: &ProcessScope, process_id: &str, descriptor: ProcessHandleDescriptor) -> Result<ProcessHandleGrant, PluginError> {
+    async fn grant_handle(
+        &self,
+        scope: &ProcessScope,
+        process_id: &str,
+        descriptor: ProcessHandleDescriptor,
+    ) -> Result<ProcessHandleGrant, PluginError> {
         self.inner.grant_handle(scope, process_id, descriptor).await
     }
-    async fn revoke_handle(&self, scope: &ProcessScope, process_id: &str) -> Result<(), PluginError> {
+    async fn revoke_handle(
+        &self,
+        scope: &ProcessScope,
+        process_id: &str,
+    ) -> Result<(), PluginError> {
         self.inner.revoke_handle(scope, process_id).await
     }
-    async fn list_handle_grants(&self, scope: &ProcessScope) -> Result<Vec<ProcessHandleGrantEntry>, PluginError> {
+    async fn list_handle_grants(
+        &self,
+        scope: &ProcessScope,
+    ) -> Result<Vec<ProcessHandleGrantEntry>, PluginError> {
         self.inner.list_handle_grants(scope).await
     }
-    async fn handle_grants_for_process(&self, process_id: &str) -> Result<Vec<ProcessHandleGrant>, PluginError> {
+    async fn handle_grants_for_process(
+        &self,
+        process_id: &str,
+    ) -> Result<Vec<ProcessHandleGrant>, PluginError> {
         self.inner.handle_grants_for_process(process_id).await
     }
-    async fn transfer_handle_grants(&self, from: &ProcessScope, to: &ProcessScope, process_ids: &[String]) -> Result<(), PluginError> {
+    async fn transfer_handle_grants(
+        &self,
+        from: &ProcessScope,
+        to: &ProcessScope,
+        process_ids: &[String],
+    ) -> Result<(), PluginError> {
         self.transfer(from, to, process_ids).await
     }
-    async fn delete_session_process_state(&self, session_id: &str) -> Result<ProcessSessionDeleteReport, PluginError> {
+    async fn delete_session_process_state(
+        &self,
+        session_id: &str,
+    ) -> Result<ProcessSessionDeleteReport, PluginError> {
         self.inner.delete_session_process_state(session_id).await
     }
-    async fn claim_process_lease(&self, process_id: &str, owner_id: &str, lease_ttl_ms: u64) -> Result<ProcessLease, PluginError> {
+    async fn claim_process_lease(
+        &self,
+        process_id: &str,
+        owner_id: &str,
+        lease_ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
         self.claim(process_id, owner_id, lease_ttl_ms).await
     }
-    async fn renew_process_lease(&self, lease: &ProcessLease, lease_ttl_ms: u64) -> Result<ProcessLease, PluginError> {
+    async fn renew_process_lease(
+        &self,
+        lease: &ProcessLease,
+        lease_ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
         self.renew(lease, lease_ttl_ms).await
     }
-    async fn complete_process_lease(&self, completion: &ProcessLeaseCompletion) -> Result<(), PluginError> {
+    async fn complete_process_lease(
+        &self,
+        completion: &ProcessLeaseCompletion,
+    ) -> Result<(), PluginError> {
         self.release(completion);
         Ok(())
     }

@@ -1,0 +1,232 @@
+//! The grants workload's check: every (scope, process) grant is a register, and every
+//! successful read is judged against every write that completed before the read began.
+//!
+//! Why it exists: grants, transfers and session deletions touch many processes at once, so
+//! per-process linearizability does not apply and a whole-history search may run out of
+//! budget. This check needs no search and raises no false alarm: a read may contradict a
+//! write that returned before it began only if some other call that sets the value the read
+//! saw could have taken effect in between (its window overlaps `[write invoke, read return]`).
+//! Calls that got `Unavailable` or never returned count as possible writers (A2); calls with a
+//! definite error count as nothing, and when only such a call explains a read, it is named.
+//!
+//! What it catches: a transfer that is not all-or-nothing (H7: an id left behind in `from`,
+//! missing from `to`, or moved by a transfer that failed), a grant a deleted session still
+//! holds afterwards with no later grant or transfer into it (S1, S5), lost or resurrected
+//! grants and revokes (H1, H2). What it leaves alone: the read's descriptors and records, the
+//! delete report's lists, and orderings only a search can decide.
+
+use std::collections::BTreeMap;
+
+use procreg::ProcessScope;
+use procreg_reference::{Op, OpOutput};
+use procreg_sim::check::Violation;
+use procreg_sim::history::{CallId, CallRecord, History};
+
+/// Violations reported at most per run (the first ones say it all).
+const MAX_VIOLATIONS: usize = 8;
+
+/// A call that may have set one register.
+struct Write {
+    /// `None`: the initial state (nothing granted).
+    call: Option<CallId>,
+    invoke_ms: u64,
+    /// `None`: never returned (may take effect any time after invoke).
+    return_ms: Option<u64>,
+    /// `Ok`: it surely took effect; `Unavailable` or no answer: maybe; a definite error: no.
+    effect: Effect,
+    value: bool,
+    rule: &'static str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Surely,
+    Maybe,
+    Never,
+}
+
+impl Write {
+    /// Whether this write could have taken effect after `after` began and before `before_ms`.
+    fn could_land_between(&self, after: &Write, before_ms: u64) -> bool {
+        self.invoke_ms <= before_ms && self.return_ms.is_none_or(|r| r >= after.invoke_ms)
+    }
+}
+
+type Key = (String, String);
+
+fn effect(call: &CallRecord) -> Effect {
+    if call.is_definite_error() {
+        Effect::Never
+    } else if call.is_indefinite() {
+        Effect::Maybe
+    } else {
+        Effect::Surely
+    }
+}
+
+/// Every register each call may have written, the initial state first.
+fn writes(
+    history: &History,
+    scopes: &[ProcessScope],
+    pids: &[String],
+) -> BTreeMap<Key, Vec<Write>> {
+    let mut out: BTreeMap<Key, Vec<Write>> = BTreeMap::new();
+    for scope in scopes {
+        for pid in pids {
+            let initial = Write {
+                call: None,
+                invoke_ms: 0,
+                return_ms: Some(0),
+                effect: Effect::Surely,
+                value: false,
+                rule: "H1",
+            };
+            out.entry((scope.id(), pid.clone()))
+                .or_default()
+                .push(initial);
+        }
+    }
+    for call in history.calls() {
+        let mut put = |scope: &ProcessScope, pid: &str, value: bool, rule: &'static str| {
+            if let Some(list) = out.get_mut(&(scope.id(), pid.to_owned())) {
+                list.push(Write {
+                    call: Some(call.id),
+                    invoke_ms: call.invoke_ms,
+                    return_ms: call.return_ms,
+                    effect: effect(call),
+                    value,
+                    rule,
+                });
+            }
+        };
+        match &call.op {
+            Op::GrantHandle {
+                scope, process_id, ..
+            } => put(scope, process_id, true, "H1"),
+            Op::RevokeHandle { scope, process_id } => put(scope, process_id, false, "H2"),
+            Op::TransferHandleGrants {
+                from,
+                to,
+                process_ids,
+            } if from.id() != to.id() => {
+                for pid in process_ids {
+                    put(from, pid, false, "H7");
+                    put(to, pid, true, "H7");
+                }
+            }
+            Op::DeleteSession { session_id } => {
+                for scope in scopes.iter().filter(|s| &s.session_id == session_id) {
+                    pids.iter().for_each(|pid| put(scope, pid, false, "S1"));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One observation: the register, the value seen, the read's call and window.
+struct Read {
+    key: Key,
+    value: bool,
+    call: CallId,
+    invoke_ms: u64,
+    return_ms: u64,
+}
+
+fn reads(history: &History, scopes: &[ProcessScope], pids: &[String]) -> Vec<Read> {
+    let mut out = Vec::new();
+    for call in history.calls() {
+        let (Some(Ok(output)), Some(return_ms)) = (&call.outcome, call.return_ms) else {
+            continue;
+        };
+        let mut saw = |scope: &ProcessScope, pid: &str, value: bool| {
+            let key = (scope.id(), pid.to_owned());
+            out.push(Read {
+                key,
+                value,
+                call: call.id,
+                invoke_ms: call.invoke_ms,
+                return_ms,
+            });
+        };
+        match (&call.op, output) {
+            (Op::ListHandleGrants { scope }, OpOutput::GrantEntries(entries)) => {
+                for pid in pids {
+                    saw(
+                        scope,
+                        pid,
+                        entries.iter().any(|e| &e.grant.process_id == pid),
+                    );
+                }
+            }
+            (Op::HandleGrantsForProcess { process_id }, OpOutput::Grants(grants)) => {
+                for scope in scopes {
+                    saw(
+                        scope,
+                        process_id,
+                        grants.iter().any(|g| g.scope.id() == scope.id()),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// See the module docs. `scopes` and `pids` are every scope and process the workload uses.
+pub fn check_grant_reads(
+    history: &History,
+    scopes: &[ProcessScope],
+    pids: &[String],
+) -> Vec<Violation> {
+    let writes = writes(history, scopes, pids);
+    let mut out: Vec<Violation> = Vec::new();
+    for read in reads(history, scopes, pids) {
+        if out.len() >= MAX_VIOLATIONS || out.last().is_some_and(|v| v.call == Some(read.call)) {
+            continue;
+        }
+        let Some(list) = writes.get(&read.key) else {
+            continue;
+        };
+        let setter = |w: &Write, other: &Write| {
+            other.value == read.value && other.could_land_between(w, read.return_ms)
+        };
+        let contradicted = list.iter().find(|w| {
+            w.effect == Effect::Surely
+                && w.value != read.value
+                && w.return_ms.is_some_and(|r| r < read.invoke_ms)
+                && !list
+                    .iter()
+                    .any(|o| o.effect != Effect::Never && setter(w, o))
+        });
+        let Some(w) = contradicted else { continue };
+        let culprit = list
+            .iter()
+            .find(|o| o.effect == Effect::Never && setter(w, o));
+        let (rule, why) = match culprit.and_then(|c| c.call) {
+            Some(c) => (
+                culprit.map_or(w.rule, |c| c.rule),
+                format!("only call #{c}, which failed, could have set it"),
+            ),
+            None => (
+                w.rule,
+                "no call that could set it back ran in between".to_owned(),
+            ),
+        };
+        let by = w
+            .call
+            .map_or("the initial state".to_owned(), |c| format!("call #{c}"));
+        out.push(Violation {
+            rule: rule.to_owned(),
+            call: Some(read.call),
+            message: format!(
+                "read #{} saw grant {} on {} = {}, but {by} had set it to {} before the read \
+                 began, and {why}",
+                read.call, read.key.0, read.key.1, read.value, !read.value
+            ),
+        });
+    }
+    out
+}
