@@ -108,8 +108,14 @@ fn end_incarnation(store: &mut Store) {
     store.fail_next_sync = false;
     store.stats.crashes += 1;
     for (name, file) in &store.files {
-        assert!(file.pending.is_empty(), "{name}: pending bytes survived a crash");
-        assert!(file.durable.is_some(), "{name}: a file without durable existence survived");
+        assert!(
+            file.pending.is_empty(),
+            "{name}: pending bytes survived a crash"
+        );
+        assert!(
+            file.durable.is_some(),
+            "{name}: a file without durable existence survived"
+        );
     }
     store.assert_consistent();
 }

@@ -107,7 +107,10 @@ impl Store {
     /// Checks the store's own bookkeeping; a failure is a bug in SimStorage.
     fn assert_consistent(&self) {
         for (name, file) in &self.files {
-            assert!(check_name(name).is_ok(), "sim storage holds invalid name {name}");
+            assert!(
+                check_name(name).is_ok(),
+                "sim storage holds invalid name {name}"
+            );
             assert!(
                 file.pending.iter().all(|chunk| !chunk.is_empty()),
                 "{name}: empty pending chunk"
@@ -218,7 +221,12 @@ impl SimStorage {
     }
 
     /// Checks that this handle may act: same incarnation, power on. Counts a refusal.
-    fn live(&self, store: &mut Store, action: &'static str, name: &str) -> Result<(), StorageError> {
+    fn live(
+        &self,
+        store: &mut Store,
+        action: &'static str,
+        name: &str,
+    ) -> Result<(), StorageError> {
         let refused = store.generation != self.generation || store.power_left == Some(0);
         if refused {
             store.stats.injected_faults += 1;

@@ -105,7 +105,10 @@ fn d7_crash_releases_the_lock_and_retires_old_handles() {
     let old_guard = s.lock().unwrap();
     s.crash(&mut rng(5), 0.0);
     assert!(s.is_retired());
-    assert!(matches!(s.append("log", b"zombie"), Err(StorageError::Injected { .. })));
+    assert!(matches!(
+        s.append("log", b"zombie"),
+        Err(StorageError::Injected { .. })
+    ));
     let fresh = s.handle();
     let new_guard = fresh.lock().unwrap();
     // Dropping the dead incarnation's guard must not release the new lock.
@@ -163,7 +166,10 @@ fn counters_add_up() {
     s.replace("b", b"345").unwrap();
     s.remove("b").unwrap();
     let stats = s.stats();
-    assert_eq!((stats.appends, stats.syncs, stats.replaces, stats.removes), (1, 1, 1, 1));
+    assert_eq!(
+        (stats.appends, stats.syncs, stats.replaces, stats.removes),
+        (1, 1, 1, 1)
+    );
     assert_eq!(stats.bytes_written, 5);
     assert_eq!(stats.mutations(), 4);
 }
