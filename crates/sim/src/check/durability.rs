@@ -233,10 +233,7 @@ impl<'a> Observed<'a> {
     }
 }
 
-fn seen_of<'a, T: Clone>(
-    map: &BTreeMap<&str, Result<T, &'a PluginError>>,
-    process_id: &str,
-) -> Seen<T> {
+fn seen_of<T: Clone>(map: &BTreeMap<&str, Result<T, &PluginError>>, process_id: &str) -> Seen<T> {
     match map.get(process_id) {
         Some(Ok(value)) => Seen::Found(value.clone()),
         Some(Err(e)) if e.kind() == ErrorKind::UnknownProcess => Seen::Unknown,
