@@ -5,6 +5,12 @@
 //! old registry is dropped, the store loses (or tears) every unsynced byte per the storage
 //! stream, and a new `FileRegistry` replays what survived. A small snapshot interval makes
 //! snapshots and log compaction happen inside ordinary sim runs too.
+//!
+//! FileRegistry writes inline, so a crash planned by the world always lands between two calls,
+//! never between a write and its sync. [`SimFileTarget::power_loss_window`] fixes that: after
+//! each reopen the disk loses power after a random number of further writes (drawn from the
+//! storage stream), so the calls after it fail (`Unavailable`, then `Storage`) until the planned
+//! crash, which then meets an unsynced tail to drop or tear.
 
 use std::sync::Arc;
 
@@ -28,6 +34,7 @@ pub struct SimFileTarget {
     torn_write_probability: f64,
     current: Option<Arc<FileRegistry>>,
     reopens: u64,
+    power_loss_window: u64,
 }
 
 impl Default for SimFileTarget {
@@ -48,6 +55,7 @@ impl SimFileTarget {
             torn_write_probability: 0.0,
             current: None,
             reopens: 0,
+            power_loss_window: 0,
         }
     }
 
@@ -61,6 +69,13 @@ impl SimFileTarget {
     /// overrides it with the plan's value at the start of a run).
     pub fn torn_write_probability(mut self, probability: f64) -> Self {
         self.torn_write_probability = probability;
+        self
+    }
+
+    /// After each reopen, lose power after `0..writes` further writes (`0`: never; default).
+    /// The first incarnation is never cut: the plan's first crash starts it.
+    pub fn power_loss_window(mut self, writes: u64) -> Self {
+        self.power_loss_window = writes;
         self
     }
 
@@ -123,6 +138,10 @@ impl SimTarget for SimFileTarget {
         self.storage.crash(rng, self.torn_write_probability);
         let reopened = self.open_on_current(clock)?;
         self.reopens += 1;
+        if self.power_loss_window > 0 {
+            self.storage
+                .power_off_after(rng.below(self.power_loss_window));
+        }
         Ok(reopened)
     }
 
