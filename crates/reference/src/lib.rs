@@ -11,7 +11,7 @@
 //! - [`memory`]: [`MemoryRegistry`], the engine with no journal.
 //! - [`execute`]: [`execute_op`] runs an [`Op`] against any `ProcessRegistry`.
 //! - [`storage`]: the [`Storage`] a durable registry writes through, and [`DirStorage`].
-//! - [`file`]: [`FileRegistry`], the engine with a checksummed log and snapshots on a Storage.
+//! - [`mod@file`]: [`FileRegistry`], the engine with a checksummed log and snapshots on a Storage.
 #![deny(missing_docs)]
 
 pub mod engine;

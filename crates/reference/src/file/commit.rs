@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use procreg::PluginError;
 
-use super::frame::{encode_frame, encode_header, segment_name};
+use super::frame::{MAX_PAYLOAD, encode_frame, encode_header, segment_name, split_batch};
 use super::snapshot::{SNAPSHOT_FILE, encode_snapshot};
 use crate::storage::{Storage, StorageError};
 
@@ -142,10 +142,16 @@ impl CommitLog {
     /// Blocks until `ticket` is durable, leading a group commit if nobody else is.
     ///
     /// # Errors
-    /// `Storage` when the write or sync failed, now or in an earlier commit (poisoned).
+    /// `Storage` when the write or sync failed, now or in an earlier commit (poisoned);
+    /// `InvalidRequest` for a ticket never handed out.
     pub fn make_durable(&self, ticket: u64) -> Result<(), PluginError> {
         if ticket <= self.durable_ticket() {
             return Ok(());
+        }
+        if ticket > self.last_ticket() {
+            return Err(PluginError::invalid_request(format!(
+                "log ticket {ticket} was never handed out"
+            )));
         }
         let mut writer = lock(&self.writer);
         if ticket <= self.durable_ticket() {
@@ -160,7 +166,6 @@ impl CommitLog {
             let mut queue = lock(&self.queue);
             (std::mem::take(&mut queue.pending), queue.last_ticket)
         };
-        assert!(ticket <= last, "ticket {ticket} was never handed out");
         match self.commit(&mut writer, pending) {
             Ok(()) => {
                 self.durable.store(last, Ordering::SeqCst);
@@ -168,14 +173,15 @@ impl CommitLog {
             }
             Err(error) => {
                 self.poison();
-                Err(error.into())
+                Err(error)
             }
         }
     }
 
-    /// Writes `pending` in order: snapshots as described in the module docs, the records after
-    /// the last snapshot as one frame, then one sync.
-    fn commit(&self, writer: &mut Writer, pending: Vec<Pending>) -> Result<(), StorageError> {
+    /// Writes `pending` in order: snapshots as described in the module docs, then the records
+    /// after the last snapshot as one frame (or several, each synced, if they exceed one frame)
+    /// and one sync.
+    fn commit(&self, writer: &mut Writer, pending: Vec<Pending>) -> Result<(), PluginError> {
         let mut first_seq = None;
         let mut records = Vec::new();
         for item in pending {
@@ -192,10 +198,21 @@ impl CommitLog {
                 }
             }
         }
-        if let Some(first_seq) = first_seq {
-            let name = segment_name(writer.segment);
-            self.storage
-                .append(&name, &encode_frame(first_seq, &records))?;
+        let Some(first_seq) = first_seq else {
+            return Ok(());
+        };
+        // Z12: a record too large for any frame fails its call (Unavailable) and poisons the log.
+        let runs = split_batch(&records, MAX_PAYLOAD).map_err(|index| {
+            PluginError::storage(format!(
+                "record {} is {} bytes, above the log's frame limit of {MAX_PAYLOAD}",
+                first_seq + index as u64,
+                records[index].len()
+            ))
+        })?;
+        let name = segment_name(writer.segment);
+        for run in runs {
+            let frame = encode_frame(first_seq + run.start as u64, &records[run]);
+            self.storage.append(&name, &frame)?;
             self.storage.sync(&name)?;
         }
         Ok(())
@@ -301,6 +318,9 @@ mod tests {
         log.make_durable(3).unwrap();
         assert_eq!(storage.syncs.load(Ordering::SeqCst), 1);
         assert_eq!(scanned_seqs(storage.as_ref()), vec![1, 2, 3]);
+        let unknown = log.make_durable(4).unwrap_err();
+        assert_eq!(unknown.kind(), procreg::ErrorKind::InvalidRequest);
+        assert!(!log.is_poisoned());
     }
 
     #[test]

@@ -23,7 +23,10 @@
 //! is caught like damaged payload. `payload_len` is 1..=[`MAX_PAYLOAD`].
 //!
 //! One frame is one group commit: the records buffered since the last commit, written with one
-//! append and made durable with one sync. Records carry a global sequence number (`seq`), dense
+//! append and made durable with one sync. A group too large for one frame is split into several,
+//! each synced before the next is written, so the tail policy below still holds; a single record
+//! larger than [`MAX_PAYLOAD`] cannot be logged (its call gets `Unavailable` and the log refuses
+//! writes until reopened). Records carry a global sequence number (`seq`), dense
 //! from 1 across frames and segments: a frame's records are `first_seq`, `first_seq + 1`, ...
 //! and the first frame after a snapshot continues from the snapshot's last seq. Replaying a record
 //! means `Model::apply(op, now_ms)`, which must succeed and change state again.
@@ -38,6 +41,8 @@
 //! frame whose crc matches but whose payload does not decode, or whose `first_seq` breaks the
 //! sequence, is `Corrupt` wherever it is.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Op;
@@ -50,8 +55,10 @@ pub const LOG_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 24;
 /// Length of a frame's `payload_len | crc` prefix.
 pub const FRAME_PREFIX_LEN: usize = 8;
-/// The largest frame payload: 64 MiB.
-pub const MAX_PAYLOAD: usize = 64 << 20;
+/// The largest frame payload: 1 GiB.
+pub const MAX_PAYLOAD: usize = 1 << 30;
+/// Bytes of a payload besides its records' JSON: the batch header.
+const BATCH_HEADER_LEN: usize = 12;
 
 /// The file name of segment `n`.
 pub fn segment_name(segment: u64) -> String {
@@ -154,7 +161,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<u64, HeaderProblem> {
 /// Encodes `records` (record JSON each, at least one) as one frame starting at `first_seq`.
 pub fn encode_frame(first_seq: u64, records: &[Vec<u8>]) -> Vec<u8> {
     assert!(!records.is_empty(), "a frame holds at least one record");
-    let payload_len = 12 + records.iter().map(|r| 4 + r.len()).sum::<usize>();
+    let payload_len = BATCH_HEADER_LEN + records.iter().map(|r| 4 + r.len()).sum::<usize>();
     let mut frame = Vec::with_capacity(FRAME_PREFIX_LEN + payload_len);
     frame.extend_from_slice(&len_u32(payload_len).to_le_bytes());
     frame.extend_from_slice(&[0; 4]);
@@ -167,6 +174,30 @@ pub fn encode_frame(first_seq: u64, records: &[Vec<u8>]) -> Vec<u8> {
     let crc = frame_crc(&frame[..4], &frame[FRAME_PREFIX_LEN..]);
     frame[4..8].copy_from_slice(&crc.to_le_bytes());
     frame
+}
+
+/// Splits `records` into runs that each fit one frame of at most `max_payload` bytes.
+///
+/// # Errors
+/// The index of a record too large for any frame.
+pub fn split_batch(records: &[Vec<u8>], max_payload: usize) -> Result<Vec<Range<usize>>, usize> {
+    let mut runs = Vec::new();
+    let (mut start, mut size) = (0, BATCH_HEADER_LEN);
+    for (index, record) in records.iter().enumerate() {
+        let cost = 4 + record.len();
+        if BATCH_HEADER_LEN + cost > max_payload {
+            return Err(index);
+        }
+        if size + cost > max_payload {
+            runs.push(start..index);
+            (start, size) = (index, BATCH_HEADER_LEN);
+        }
+        size += cost;
+    }
+    if start < records.len() {
+        runs.push(start..records.len());
+    }
+    Ok(runs)
 }
 
 /// Checks the frame at `offset`: its length range and crc. Returns its payload and the offset
@@ -293,6 +324,19 @@ mod tests {
             let batch = decode_batch(payload).unwrap();
             assert_eq!(batch.first_seq, 5);
             assert_eq!(batch.records, records(n));
+        }
+    }
+
+    #[test]
+    fn split_batch_fills_frames_up_to_the_limit() {
+        let records = vec![vec![b'x'; 10]; 5]; // 14 bytes each in a payload
+        assert_eq!(split_batch(&records, 12 + 28), Ok(vec![0..2, 2..4, 4..5]));
+        let whole: Vec<std::ops::Range<usize>> = std::iter::once(0..5).collect();
+        assert_eq!(split_batch(&records, 1 << 20), Ok(whole));
+        assert_eq!(split_batch(&records, 12 + 13), Err(0));
+        for run in split_batch(&records, 12 + 28).unwrap() {
+            let frame = encode_frame(1, &records[run]);
+            assert!(frame.len() - FRAME_PREFIX_LEN <= 12 + 28);
         }
     }
 

@@ -14,7 +14,7 @@ use crate::storage::StoreLock;
 ///
 /// `record` runs under the engine's state lock and only serializes and buffers; every
 /// `snapshot_every_records` records it also serializes the Model for the next commit to write
-/// as a snapshot. `make_durable` blocks on storage (see [`super::commit`]).
+/// as a snapshot. `make_durable` blocks on storage (group commit: see the `file::commit` source).
 #[derive(Debug)]
 pub struct FileJournal {
     log: CommitLog,

@@ -53,8 +53,8 @@ impl Default for FileOptions {
 /// Share it in an `Arc` to use it from many tasks or threads.
 ///
 /// Calls are `async` but do their storage I/O (write, fsync) synchronously on the calling
-/// thread: this reference registry favours an exact, executor-independent implementation over
-/// throughput. Under tokio, run it on a multi-threaded runtime or accept that a call blocks its
+/// thread (Z14): this reference registry favours an exact, executor-independent implementation
+/// over throughput. Under tokio, run it on a multi-threaded runtime or accept that a call blocks its
 /// worker for one fsync.
 ///
 /// ```

@@ -15,17 +15,17 @@
 //! | a segment later than the live one (a lost snapshot) | `Corrupt` | `recover::tests::segment_after_the_live_one_is_corrupt` |
 //! | live segment missing after a snapshot | no records after the snapshot (crash between steps 1 and 2 of `commit`) | `recover::tests::missing_live_segment_after_snapshot_is_empty` |
 //! | segments older than the live one | ignored, removed after open (crash during compaction) | `recover::tests::stale_segments_are_ignored` |
-//! | damaged snapshot: any flip, length, magic or version | `Corrupt`, no fallback (Z: the log before it is gone) | `file_corrupt::damaged_snapshot_is_corrupt` |
+//! | damaged snapshot: any flip, length, magic or version | `Corrupt`, no fallback (Z11: the log before it is gone) | `file_corrupt::damaged_snapshot_is_corrupt` |
 //! | snapshot payload that does not decode or breaks an invariant | `Corrupt` | `file_corrupt::damaged_snapshot_is_corrupt` |
 //! | a replayed record fails or changes nothing | `Corrupt` | `file_corrupt::replay_that_diverges_is_corrupt` |
 //! | the store is open elsewhere | `Storage` | `file_corrupt::d5_second_open_is_refused` |
 //!
-//! The one ambiguity: damage inside the very last frame (a bit flip in the last acknowledged
-//! commit) looks exactly like a torn write and is cut. A frame-level format cannot tell them
+//! The one ambiguity (Z10): damage inside the very last frame (a bit flip in the last
+//! acknowledged commit) looks exactly like a torn write and is cut. A frame-level format cannot tell them
 //! apart; the crc still guarantees no damaged record is ever replayed.
 //!
-//! Scanning writes nothing: a store found `Corrupt` is left byte for byte as it was, and the
-//! cut of a torn tail is written only after the whole store has replayed.
+//! Scanning writes nothing (Z13): a store found `Corrupt` is left byte for byte as it was, and
+//! the cut of a torn tail is written only after the whole store has replayed.
 
 use std::collections::BTreeSet;
 

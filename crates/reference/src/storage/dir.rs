@@ -217,6 +217,12 @@ mod tests {
     }
 
     #[test]
+    fn dir_storage_honours_the_storage_contract() {
+        let (_dir, storage) = storage();
+        crate::storage::check_storage(&storage).unwrap();
+    }
+
+    #[test]
     fn append_read_and_sync_round_trip() {
         let (_dir, storage) = storage();
         assert_eq!(storage.read("log").unwrap(), None);

@@ -24,12 +24,14 @@
 //!
 //! Names are flat: 1 to 128 bytes of ASCII letters, digits, `-` and `_`, and `.` not first.
 
+mod check;
 mod dir;
 
 use std::fmt::Debug;
 
 use procreg::PluginError;
 
+pub use check::check_storage;
 pub use dir::DirStorage;
 
 /// A flat store of named files with explicit durability (see the module docs for the exact
@@ -60,6 +62,9 @@ pub trait Storage: Send + Sync + Debug {
     fn list(&self) -> Result<Vec<String>, StorageError>;
 
     /// Takes the exclusive lock on the whole store, held until the returned guard drops.
+    ///
+    /// A simulated crash may release every lock at once, provided the crashed instance can no
+    /// longer write afterwards (D7).
     ///
     /// # Errors
     /// [`StorageError::Locked`] while another guard on the same store is alive, in this process
