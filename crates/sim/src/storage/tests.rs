@@ -186,3 +186,8 @@ fn same_seed_same_crash() {
         assert_eq!(run(seed), run(seed));
     }
 }
+
+#[test]
+fn sim_storage_passes_the_shared_storage_check() {
+    procreg_reference::storage::check_storage(&SimStorage::new()).unwrap();
+}
