@@ -336,7 +336,7 @@ fn d4_flipped_bits_are_corrupt_except_in_the_last_frame_which_is_cut() {
                 }
                 Ok(registry) => {
                     // The only silent outcome: damage in the very last frame looks like a torn
-                    // tail and is cut (documented in file::recover), losing exactly the last
+                    // tail and is cut (Z10, file::recover), losing exactly the last
                     // acknowledged commit (here: the script's last call). Nothing else.
                     let model = registry.engine().model_snapshot().unwrap();
                     model.check_invariants().unwrap();
