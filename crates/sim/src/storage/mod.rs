@@ -19,7 +19,7 @@
 //! with [`StorageError::Injected`]), so a registry dropped late can never write into the next
 //! incarnation's store (D7). [`SimStorage::handle`] gives a handle on the current incarnation.
 //!
-//! Fault hooks: [`SimStorage::fail_next_sync`] (A2/Z-a: a failed sync poisons the registry),
+//! Fault hooks: [`SimStorage::fail_next_sync`] (A2/Z1: a failed sync poisons the registry),
 //! [`SimStorage::power_off_after`] (the crash-point explorer: the machine dies after exactly `k`
 //! more writes), [`SimStorage::flip_bit`] (D4: damage to durable bytes).
 
