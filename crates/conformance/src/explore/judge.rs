@@ -1,6 +1,7 @@
 //! The checks every run gets, whatever its workload: history invariants (W1-W3, E8),
-//! liveness once faults stop (W5), and what the blocked tasks at quiescence mean (a lost
-//! wake-up, E14 / C4, or a deadlock).
+//! durability across registry crashes (D2, D3, D6, from the world's reopen probes), liveness
+//! once faults stop (W5), and what the blocked tasks at quiescence mean (a lost wake-up,
+//! E14 / C4, or a deadlock).
 //!
 //! Why it exists: workloads differ in what they do, not in what "broken" means. Final state
 //! is read back through the link as a fresh client (`explorer`) that no fault touches, after
@@ -19,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 
 use procreg::{ErrorKind, PluginError};
 use procreg_reference::{Op, OpOutput};
+use procreg_sim::check::durability::check_durability;
 use procreg_sim::check::{Violation, check_invariants};
 use procreg_sim::history::CallRecord;
 use procreg_sim::{BlockedTask, FaultyLink, RunEnd, RunReport};
@@ -108,6 +110,7 @@ pub fn judge_run(
 ) -> Vec<Failure> {
     let mut failures: Vec<Failure> = check_invariants(&run.history)
         .into_iter()
+        .chain(check_durability(&run.history, &run.probes))
         .chain(extra)
         .map(Failure::classed)
         .collect();

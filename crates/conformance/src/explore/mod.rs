@@ -8,6 +8,7 @@
 //! | check | rules | where |
 //! |---|---|---|
 //! | history invariants | W1 W2 W3 E8 | [`procreg_sim::check::check_invariants`] |
+//! | acknowledged state survives registry crashes | D2 D3 D6 | [`procreg_sim::check::durability`] |
 //! | fenced downstream writes | W4 | [`recovery`] through [`procreg_sim::resource`] |
 //! | every process terminal once faults stop | W5 | [`judge`] (final read through the link) |
 //! | blocked waiter whose event exists (lost wake-up) | E14 C4 | [`judge`] at quiescence |
