@@ -122,7 +122,7 @@ fn median_seeds_to_detection(failing: &[u64]) -> Option<u64> {
 }
 
 /// The bug is found within the budget, reported under one of `rules` as `class`.
-fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) {
+fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) -> SeedOutcome {
     let level = FaultLevel::Light;
     let failing = failing_seeds(bug, workload, level);
     let first = failing
@@ -158,15 +158,79 @@ fn assert_found(bug: Bug, workload: &str, rules: &[&str], class: FailureClass) {
         median_seeds_to_detection(&seeds),
         first.report(TEST_PATH)
     );
+    first.clone()
 }
 
 #[test]
 fn w3_claim_race_is_found_by_recovery() {
-    assert_found(
+    let outcome = assert_found(
         Bug::ClaimRace,
         "recovery",
         &["W3", "W2"],
         FailureClass::Safety,
+    );
+    let test_path = "-p procreg-conformance --test explore_broken w3_claim";
+    let report = outcome.report(test_path).to_string();
+    let replay = format!(
+        "replay: PROCREG_SEED={} cargo test {test_path}\n",
+        outcome.seed
+    );
+    for needle in [
+        "FAILED: workload=recovery target=racy-ClaimRace level=light",
+        "plan: latency=1ms",
+        "[safety] W3 at call #",
+        "timeline (calls #",
+        " claim p",
+        replay.as_str(),
+    ] {
+        assert!(report.contains(needle), "missing {needle:?} in\n{report}");
+    }
+}
+
+#[test]
+fn a_panicking_registry_is_a_panic_failure_not_a_crashed_sweep() {
+    let recovery = find_workload("recovery").unwrap();
+    let mut target = racy_target(Bug::RenewPanics);
+    let outcome = explore::run_seed(recovery, &mut target, 0, FaultLevel::None);
+    assert_eq!(
+        outcome.classes(),
+        [FailureClass::Panic],
+        "{}",
+        outcome.report(TEST_PATH)
+    );
+    assert!(
+        outcome.failures[0]
+            .violation
+            .message
+            .contains("renew exploded")
+    );
+}
+
+#[test]
+fn a_target_that_differs_between_runs_is_nondeterministic() {
+    let runs = std::cell::Cell::new(0);
+    let mut target = WrapTarget {
+        name: "flaky".to_owned(),
+        make: |clock| {
+            runs.set(runs.get() + 1);
+            let bug = if runs.get() == 1 {
+                Bug::None
+            } else {
+                Bug::ClaimRace
+            };
+            Arc::new(Racy::new(clock, bug)) as Arc<dyn ProcessRegistry>
+        },
+    };
+    let recovery = find_workload("recovery").unwrap();
+    let outcome = explore::run_seed_twice(recovery, &mut target, 3, FaultLevel::None);
+    let failure = outcome
+        .failures
+        .iter()
+        .find(|f| f.class == FailureClass::Nondeterminism);
+    let failure = failure.unwrap_or_else(|| panic!("{}", outcome.report(TEST_PATH)));
+    assert!(
+        failure.violation.message.contains("first diverging poll #"),
+        "{failure}"
     );
 }
 

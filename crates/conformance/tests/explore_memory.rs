@@ -45,3 +45,28 @@ fn events_light_passes() {
 fn events_heavy_passes() {
     sweep("events", FaultLevel::Heavy, "events_heavy_passes");
 }
+
+#[test]
+fn a_seed_replays_to_the_same_schedule_on_every_workload() {
+    for workload in explore::workloads() {
+        for seed in 0..4 {
+            let outcome =
+                explore::run_seed_twice(workload, &mut MemoryTarget, seed, FaultLevel::Heavy);
+            assert!(outcome.passed(), "{}", outcome.report("explore_memory"));
+        }
+    }
+}
+
+#[test]
+fn the_catalogue_lists_recovery_first_and_names_are_unique() {
+    let names: Vec<&str> = explore::workloads().iter().map(|w| w.name).collect();
+    assert_eq!(names, ["recovery", "grants", "events"]);
+    for workload in explore::workloads() {
+        assert!(!workload.about.is_empty() && !workload.rules.is_empty());
+        assert!(std::ptr::eq(
+            find_workload(workload.name).unwrap(),
+            workload
+        ));
+    }
+    assert!(find_workload("nope").is_none());
+}

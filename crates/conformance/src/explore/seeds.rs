@@ -237,3 +237,53 @@ pub fn explore_with(
     }
     Ok(sweep)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<SeedConfig, ConfigError> {
+        SeedConfig::from_vars(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn no_variables_sweep_the_default_count() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.seeds.iter(), 0..DEFAULT_SEED_COUNT);
+        assert!(!config.check_determinism);
+    }
+
+    #[test]
+    fn procreg_seed_replays_one_seed_even_with_a_count() {
+        let config = config(&[("PROCREG_SEED", "17"), ("PROCREG_SEEDS", "500")]).unwrap();
+        assert_eq!(config.seeds, Seeds::One(17));
+        assert_eq!(config.seeds.iter().collect::<Vec<_>>(), vec![17]);
+    }
+
+    #[test]
+    fn procreg_seeds_sets_the_count_and_determinism_the_double_run() {
+        let config = config(&[("PROCREG_SEEDS", " 5 "), ("PROCREG_CHECK_DETERMINISM", "1")]);
+        let config = config.unwrap();
+        assert_eq!(config.seeds.iter(), 0..5);
+        assert!(config.check_determinism);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("PROCREG_SEED", "x"),
+            ("PROCREG_SEED", "-1"),
+            ("PROCREG_SEEDS", "0"),
+            ("PROCREG_SEEDS", "many"),
+            ("PROCREG_CHECK_DETERMINISM", "yes please"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert_eq!(error.variable, name);
+            assert!(error.to_string().starts_with(name), "{error}");
+        }
+    }
+}

@@ -81,6 +81,7 @@ impl Racy {
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
         self.known(&lease.process_id).await?;
+        assert!(self.bug != Bug::RenewPanics, "renew exploded");
         let now = self.clock.now_ms();
         let lost = || PluginError::LeaseLost {
             process_id: lease.process_id.clone(),

@@ -43,6 +43,8 @@ pub enum Bug {
     /// A transfer checks every grant, then moves them one call at a time: a concurrent
     /// change between two moves leaves it half done (H7).
     TransferPiecewise,
+    /// Not a race: every renew panics (the explorer must contain it and class it `panic`).
+    RenewPanics,
 }
 
 /// Suspends once, letting every other ready task run (a zero-time database round trip).
