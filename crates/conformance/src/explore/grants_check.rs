@@ -230,3 +230,97 @@ pub fn check_grant_reads(
     }
     out
 }
+
+/// Whether some call other than `skip` that writes `value` to `key` could have taken effect
+/// inside `[from_ms, to_ms]`.
+fn could_write(
+    writes: &BTreeMap<Key, Vec<Write>>,
+    key: &Key,
+    value: bool,
+    skip: CallId,
+    (from_ms, to_ms): (u64, u64),
+) -> bool {
+    writes.get(key).is_some_and(|list| {
+        list.iter().any(|w| {
+            w.call != Some(skip)
+                && w.effect != Effect::Never
+                && w.value == value
+                && w.invoke_ms <= to_ms
+                && w.return_ms.is_none_or(|r| r >= from_ms)
+        })
+    })
+}
+
+/// H7 atomicity seen by one read: a successful transfer of several ids, and a read of its
+/// `from` (or `to`) scope showing some of them moved and some not, when neither "the transfer
+/// came first" nor "the read came first" explains it with the other calls that could have run
+/// in between.
+fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for t in history.calls() {
+        let (
+            Op::TransferHandleGrants {
+                from,
+                to,
+                process_ids,
+            },
+            Some(Ok(_)),
+            Some(t_ret),
+        ) = (&t.op, &t.outcome, t.return_ms)
+        else {
+            continue;
+        };
+        if process_ids.len() < 2 || from.id() == to.id() {
+            continue;
+        }
+        for r in history.calls() {
+            let (
+                Op::ListHandleGrants { scope },
+                Some(Ok(OpOutput::GrantEntries(entries))),
+                Some(r_ret),
+            ) = (&r.op, &r.outcome, r.return_ms)
+            else {
+                continue;
+            };
+            // In `from` the transfer clears each id; in `to` it sets each one.
+            let moved_value = if scope.id() == from.id() {
+                false
+            } else if scope.id() == to.id() {
+                true
+            } else {
+                continue;
+            };
+            let seen = |pid: &String| entries.iter().any(|e| &e.grant.process_id == pid);
+            let key = |pid: &String| (scope.id(), pid.clone());
+            let transfer_first = t.invoke_ms <= r_ret
+                && process_ids.iter().all(|p| {
+                    seen(p) == moved_value
+                        || could_write(writes, &key(p), !moved_value, t.id, (t.invoke_ms, r_ret))
+                });
+            let read_first = t_ret >= r.invoke_ms
+                && process_ids.iter().all(|p| {
+                    seen(p) != moved_value
+                        || could_write(writes, &key(p), !moved_value, t.id, (r.invoke_ms, t_ret))
+                });
+            if !transfer_first && !read_first {
+                out.push(Violation {
+                    rule: "H7".to_owned(),
+                    call: Some(r.id),
+                    message: format!(
+                        "read #{} of {} saw transfer #{} ({} -> {} [{}]) half done",
+                        r.id,
+                        scope.id(),
+                        t.id,
+                        from.id(),
+                        to.id(),
+                        process_ids.join(",")
+                    ),
+                });
+                if out.len() >= MAX_VIOLATIONS {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
