@@ -182,6 +182,21 @@ pub fn check_grant_reads(
     pids: &[String],
 ) -> Vec<Violation> {
     let writes = writes(history, scopes, pids);
+    let mut out = check_registers(history, &writes, scopes, pids);
+    if out.len() < MAX_VIOLATIONS {
+        out.extend(check_half_transfers(history, &writes));
+    }
+    out.truncate(MAX_VIOLATIONS);
+    out
+}
+
+/// Each read of one register against each write that completed before it.
+fn check_registers(
+    history: &History,
+    writes: &BTreeMap<Key, Vec<Write>>,
+    scopes: &[ProcessScope],
+    pids: &[String],
+) -> Vec<Violation> {
     let mut out: Vec<Violation> = Vec::new();
     for read in reads(history, scopes, pids) {
         if out.len() >= MAX_VIOLATIONS || out.last().is_some_and(|v| v.call == Some(read.call)) {
@@ -252,9 +267,9 @@ fn could_write(
 }
 
 /// H7 atomicity seen by one read: a successful transfer of several ids, and a read of its
-/// `from` (or `to`) scope showing some of them moved and some not, when neither "the transfer
-/// came first" nor "the read came first" explains it with the other calls that could have run
-/// in between.
+/// `from` scope showing some of them moved and some not, when neither "the transfer came
+/// first" (then each id still listed was granted back in between) nor "the read came first"
+/// (then each id missing was granted in between, since all were there when it ran) explains it.
 fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -> Vec<Violation> {
     let mut out = Vec::new();
     for t in history.calls() {
@@ -282,25 +297,20 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
             else {
                 continue;
             };
-            // In `from` the transfer clears each id; in `to` it sets each one.
-            let moved_value = if scope.id() == from.id() {
-                false
-            } else if scope.id() == to.id() {
-                true
-            } else {
+            // Only `from` is judged: before the transfer every id was there; after it, none
+            // (what `to` held before is unknown, so a read of it shows nothing half done).
+            if scope.id() != from.id() {
                 continue;
-            };
+            }
             let seen = |pid: &String| entries.iter().any(|e| &e.grant.process_id == pid);
             let key = |pid: &String| (scope.id(), pid.clone());
             let transfer_first = t.invoke_ms <= r_ret
                 && process_ids.iter().all(|p| {
-                    seen(p) == moved_value
-                        || could_write(writes, &key(p), !moved_value, t.id, (t.invoke_ms, r_ret))
+                    !seen(p) || could_write(writes, &key(p), true, t.id, (t.invoke_ms, r_ret))
                 });
             let read_first = t_ret >= r.invoke_ms
                 && process_ids.iter().all(|p| {
-                    seen(p) != moved_value
-                        || could_write(writes, &key(p), !moved_value, t.id, (r.invoke_ms, t_ret))
+                    seen(p) || could_write(writes, &key(p), true, t.id, (r.invoke_ms, t_ret))
                 });
             if !transfer_first && !read_first {
                 out.push(Violation {
