@@ -21,10 +21,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use procreg::{
-    ErrorKind, ProcessAwaitOutput, ProcessEventAppendRequest, ProcessEventType, ProcessLease,
-    ProcessRegistration, ProcessScope,
-};
+use procreg::{ProcessEventType, ProcessRegistration, ProcessScope};
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::executor::{sleep, spawn};
 use procreg_sim::resource::FencedResource;
@@ -32,8 +29,11 @@ use procreg_sim::world::START_MS;
 use procreg_sim::{CrashEvent, FaultPlan, PlanShape};
 use serde_json::json;
 
-use super::client::{Client, Notes, error_kind, is_unavailable, until_crash};
+use super::client::{Client, Notes, is_unavailable, until_crash};
 use super::{Start, Workload, WorkloadCheck};
+use steps::{append_progress, claim, complete, release, renew};
+
+mod steps;
 
 /// Processes registered up front.
 pub const PROCESSES: usize = 6;
@@ -258,85 +258,6 @@ async fn run_one(shared: &Shared, client: &Client, worker: u32, pid: &str, owner
     complete(client, pid).await;
     release(client, &lease).await;
     true
-}
-
-/// Claims under `owner`, re-claiming with the same owner after `Unavailable` (section 10).
-async fn claim(client: &Client, pid: &str, owner: &str) -> Option<ProcessLease> {
-    let op = Op::ClaimLease {
-        process_id: pid.to_owned(),
-        owner_id: owner.to_owned(),
-        lease_ttl_ms: LEASE_TTL_MS,
-    };
-    let result = client.retry(op.clone()).await;
-    match (&result, error_kind(&result)) {
-        (Ok(OpOutput::Lease(lease)), _) => Some(lease.clone()),
-        (_, Some(ErrorKind::LeaseHeld | ErrorKind::AlreadyTerminal | ErrorKind::Unavailable)) => {
-            None
-        }
-        _ => {
-            client.unexpected(&op, &result);
-            None
-        }
-    }
-}
-
-/// Renews `lease`; `None` when it was lost (or the deadline passed).
-async fn renew(client: &Client, lease: &ProcessLease) -> Option<ProcessLease> {
-    let op = Op::RenewLease {
-        lease: lease.clone(),
-        lease_ttl_ms: LEASE_TTL_MS,
-    };
-    let result = client.retry(op.clone()).await;
-    match (&result, error_kind(&result)) {
-        (Ok(OpOutput::Lease(renewed)), _) => Some(renewed.clone()),
-        (_, Some(ErrorKind::LeaseLost | ErrorKind::Unavailable)) => None,
-        _ => {
-            client.unexpected(&op, &result);
-            None
-        }
-    }
-}
-
-/// Appends the keyed `progress` event of `step`; `false` if that failed for good.
-async fn append_progress(client: &Client, pid: &str, step: u64) -> bool {
-    let request = ProcessEventAppendRequest::new("progress", json!({ "step": step }))
-        .with_replay_key(format!("{pid}/step/{step}"));
-    let op = Op::AppendEvent {
-        process_id: pid.to_owned(),
-        request,
-    };
-    let result = client.retry(op.clone()).await;
-    match &result {
-        Ok(OpOutput::Append(_)) => true,
-        Err(e) if e.kind() == ErrorKind::Unavailable => false,
-        _ => {
-            client.unexpected(&op, &result);
-            false
-        }
-    }
-}
-
-async fn complete(client: &Client, pid: &str) {
-    let op = Op::CompleteProcess {
-        process_id: pid.to_owned(),
-        output: ProcessAwaitOutput::Success {
-            value: json!({ "done": pid }),
-        },
-    };
-    let result = client.retry(op.clone()).await;
-    if !matches!(result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
-        client.unexpected(&op, &result);
-    }
-}
-
-async fn release(client: &Client, lease: &ProcessLease) {
-    let op = Op::CompleteLease {
-        completion: lease.completion(),
-    };
-    let result = client.retry(op.clone()).await;
-    if !matches!(result, Ok(OpOutput::Unit)) && !is_unavailable(&result) {
-        client.unexpected(&op, &result);
-    }
 }
 
 /// Sleeps through every stall of `worker` that is due: the worker stops making progress and
