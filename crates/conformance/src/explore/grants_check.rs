@@ -334,3 +334,6 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
