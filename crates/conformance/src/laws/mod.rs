@@ -43,6 +43,10 @@ pub mod validation;
 pub mod wait;
 pub mod wake;
 
+// Areas of sections 7-10 (grants, sessions, leases, durability, concurrency).
+mod answers;
+pub mod grant;
+
 /// The one list of laws. Calls `$callback! { $args <area> { <name>(<rules>) [<needs>], ... } ... }`
 /// (the catalogue and the `laws!` tests are both built from it).
 #[doc(hidden)]
@@ -148,6 +152,18 @@ macro_rules! for_each_law {
             provided {
                 live_grants_match_default("M1", "H4"),
                 has_grant_matches_default("M1", "H5"),
+            }
+            grant {
+                regrant_replaces_descriptor("H1"),
+                unknown_process_is_rejected("H1", "P1"),
+                blank_session_is_invalid_request("H1", "B1"),
+                terminal_process_may_be_granted("H1", "H3"),
+                revoke_is_idempotent_also_for_unknown_ids("H2"),
+                list_holds_exactly_the_scope("H3", "O1", "V2"),
+                live_list_excludes_terminal_processes("H4"),
+                has_handle_grant_is_exact("H5"),
+                grants_for_process_ascend_by_scope_id("H6", "O1"),
+                grants_never_touch_events_leases_or_records("H8", "R7"),
             }
         }
     };

@@ -1,0 +1,44 @@
+//! The laws of sections 7-10 can fail: each registry of `laws2_support` breaks one rule, and
+//! the laws of that rule's area reject it; the unbroken wrapper passes every law, durability
+//! laws included.
+
+mod laws2_support;
+
+use laws2_support::{Fault2, Mutant2Harness};
+use procreg_conformance::{FailureClass, Report, Runner};
+
+async fn run(fault: Fault2) -> Report {
+    Runner::new(Mutant2Harness(fault)).run_all().await
+}
+
+fn assert_rejected_by(report: &Report, laws: &[&str]) {
+    let failed = report.failed();
+    for law in laws {
+        assert!(
+            failed.contains(law),
+            "{law} did not fail; failed: {failed:?}\n{report}"
+        );
+    }
+    for failure in report.failures() {
+        assert_eq!(failure.class, FailureClass::Violation, "{failure}");
+    }
+}
+
+#[tokio::test]
+async fn l2_unbroken_durable_wrapper_passes_every_law() {
+    let report = run(Fault2::None).await;
+    assert!(report.is_success(), "{report}");
+    let ignored = report.ignored();
+    assert!(
+        ignored
+            .iter()
+            .all(|id| *id == "wait::append_through_other_handle_wakes_wait"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn l2_h1_regrant_keeping_descriptor_is_rejected() {
+    let report = run(Fault2::RegrantKeepsDescriptor).await;
+    assert_rejected_by(&report, &["grant::regrant_replaces_descriptor"]);
+}
