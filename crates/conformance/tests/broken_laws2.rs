@@ -42,3 +42,9 @@ async fn l2_h1_regrant_keeping_descriptor_is_rejected() {
     let report = run(Fault2::RegrantKeepsDescriptor).await;
     assert_rejected_by(&report, &["grant::regrant_replaces_descriptor"]);
 }
+
+#[tokio::test]
+async fn l2_h7_partial_transfer_is_rejected() {
+    let report = run(Fault2::TransferStopsAtMissing).await;
+    assert_rejected_by(&report, &["transfer::missing_grant_moves_nothing"]);
+}

@@ -5,51 +5,10 @@
 use procreg::{ErrorKind, ProcessHandleDescriptor, ProcessHandleGrant, ProcessScope};
 use serde_json::json;
 
-use super::fixtures::{bare, note, standard, success};
+use super::fixtures::{note, standard, success};
+use super::grant_setup::{grant, label, listed, register, strings};
 use crate::ctx::Ctx;
-use crate::harness::RegistryHandle;
-use crate::law::{LawFailure, LawResult};
-
-fn strings(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|id| (*id).to_owned()).collect()
-}
-
-fn label(text: &str) -> ProcessHandleDescriptor {
-    ProcessHandleDescriptor::labelled(text)
-}
-
-/// Registers each id (bare registrations).
-async fn register(ctx: &Ctx, reg: &RegistryHandle, ids: &[&str]) -> LawResult {
-    for id in ids {
-        let call = format!("register_process({id})");
-        ctx.ok(call, reg.register_process(bare(id))).await?;
-    }
-    Ok(())
-}
-
-/// Grants `scope` on `process_id` with a descriptor labelled `text`.
-async fn grant(
-    ctx: &Ctx,
-    reg: &RegistryHandle,
-    scope: &ProcessScope,
-    process_id: &str,
-    text: &str,
-) -> Result<ProcessHandleGrant, LawFailure> {
-    let call = format!("grant_handle({}, {process_id}, {text:?})", scope.id());
-    ctx.ok(call, reg.grant_handle(scope, process_id, label(text)))
-        .await
-}
-
-/// The process ids `list_handle_grants(scope)` lists, in its order.
-async fn listed(
-    ctx: &Ctx,
-    reg: &RegistryHandle,
-    scope: &ProcessScope,
-) -> Result<Vec<String>, LawFailure> {
-    let call = format!("list_handle_grants({})", scope.id());
-    let entries = ctx.ok(call, reg.list_handle_grants(scope)).await?;
-    Ok(entries.into_iter().map(|e| e.grant.process_id).collect())
-}
+use crate::law::LawResult;
 
 /// H1: granting returns the grant; granting the same scope and process again replaces the
 /// descriptor (one grant, the new descriptor), it does not add a second grant.

@@ -46,6 +46,8 @@ pub mod wake;
 // Areas of sections 7-10 (grants, sessions, leases, durability, concurrency).
 mod answers;
 pub mod grant;
+mod grant_setup;
+pub mod transfer;
 
 /// The one list of laws. Calls `$callback! { $args <area> { <name>(<rules>) [<needs>], ... } ... }`
 /// (the catalogue and the `laws!` tests are both built from it).
@@ -164,6 +166,16 @@ macro_rules! for_each_law {
                 has_handle_grant_is_exact("H5"),
                 grants_for_process_ascend_by_scope_id("H6", "O1"),
                 grants_never_touch_events_leases_or_records("H8", "R7"),
+            }
+            transfer {
+                transfer_moves_grants_keeping_descriptors("H7"),
+                missing_grant_moves_nothing("H7", "P1"),
+                duplicate_id_beats_missing_grant("H7", "P1"),
+                blank_session_is_invalid_request("H7", "B1", "P1"),
+                empty_list_and_same_scope_change_nothing("H7"),
+                terminal_processes_move("H7"),
+                frame_scopes_are_distinct_from_session_scope("H7", "V2"),
+                repeated_transfer_is_handle_not_granted("H7"),
             }
         }
     };
