@@ -48,3 +48,15 @@ async fn l2_h7_partial_transfer_is_rejected() {
     let report = run(Fault2::TransferStopsAtMissing).await;
     assert_rejected_by(&report, &["transfer::missing_grant_moves_nothing"]);
 }
+
+#[tokio::test]
+async fn l2_s1_deletion_skipping_frames_is_rejected() {
+    let report = run(Fault2::SessionSkipsFrames).await;
+    assert_rejected_by(
+        &report,
+        &[
+            "session::deletion_removes_session_and_frame_grants_never_by_prefix",
+            "session::pending_wakes_of_the_session_stop_pending",
+        ],
+    );
+}

@@ -47,6 +47,7 @@ pub mod wake;
 mod answers;
 pub mod grant;
 mod grant_setup;
+pub mod session;
 pub mod transfer;
 
 /// The one list of laws. Calls `$callback! { $args <area> { <name>(<rules>) [<needs>], ... } ... }`
@@ -176,6 +177,14 @@ macro_rules! for_each_law {
                 terminal_processes_move("H7"),
                 frame_scopes_are_distinct_from_session_scope("H7", "V2"),
                 repeated_transfer_is_handle_not_granted("H7"),
+            }
+            session {
+                deletion_removes_session_and_frame_grants_never_by_prefix("S1", "V2"),
+                lost_grants_are_cancelled_or_preserved("S2", "O1"),
+                pending_wakes_of_the_session_stop_pending("S3"),
+                deletion_changes_nothing_else("S4"),
+                unknown_or_repeated_deletion_reports_nothing("S5", "B1"),
+                later_state_in_a_deleted_session_is_new("S6", "S5"),
             }
         }
     };
