@@ -60,3 +60,9 @@ async fn l2_s1_deletion_skipping_frames_is_rejected() {
         ],
     );
 }
+
+#[tokio::test]
+async fn l2_l4_renew_ignoring_fence_is_rejected() {
+    let report = run(Fault2::RenewIgnoresFence).await;
+    assert_rejected_by(&report, &["lease::renew_checks_owner_and_both_tokens"]);
+}

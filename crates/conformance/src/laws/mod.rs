@@ -47,6 +47,7 @@ pub mod wake;
 mod answers;
 pub mod grant;
 mod grant_setup;
+pub mod lease;
 pub mod session;
 pub mod transfer;
 
@@ -185,6 +186,23 @@ macro_rules! for_each_law {
                 deletion_changes_nothing_else("S4"),
                 unknown_or_repeated_deletion_reports_nothing("S5", "B1"),
                 later_state_in_a_deleted_session_is_new("S6", "S5"),
+            }
+            lease {
+                first_claim_gets_fence_one("L2", "V1") [Clock],
+                claim_checks_follow_precedence("L1", "P1", "B1"),
+                lease_held_names_holder_and_expiry("L1"),
+                same_owner_reclaim_supersedes_earlier_lease("L2", "L3"),
+                lease_expires_exactly_at_expires_at("V1", "L1", "L2", "L4") [Clock],
+                zero_ttl_lease_is_born_expired("V1", "L2", "L4"),
+                renew_checks_owner_and_both_tokens("L4", "P1"),
+                renew_extends_from_now_keeping_claim_and_tokens("L4") [Clock],
+                expired_lease_cannot_renew("L4", "V1") [Clock],
+                renew_with_zero_ttl_leaves_lease_expired("L4", "V1"),
+                release_needs_current_token_and_is_idempotent("L5", "B1"),
+                release_keeps_the_fencing_counter("L5", "L6", "L2"),
+                lease_tokens_never_repeat_per_process("L6", "L2"),
+                terminal_event_leaves_lease_untouched("L8", "C5"),
+                leases_are_advisory("L7", "C5"),
             }
         }
     };
