@@ -66,3 +66,27 @@ async fn l2_l4_renew_ignoring_fence_is_rejected() {
     let report = run(Fault2::RenewIgnoresFence).await;
     assert_rejected_by(&report, &["lease::renew_checks_owner_and_both_tokens"]);
 }
+
+#[tokio::test]
+async fn l2_n1_reversed_worklist_is_rejected() {
+    let report = run(Fault2::WorklistReversed).await;
+    assert_rejected_by(
+        &report,
+        &[
+            "worklist::worklist_holds_running_records_leased_or_not",
+            "worklist::worklist_ascends_by_byte_order",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn l2_d3_fences_restarting_after_reopen_are_rejected() {
+    let report = run(Fault2::ReopenRestartsFences).await;
+    assert_rejected_by(
+        &report,
+        &[
+            "durability::tokens_are_never_reused_after_reopen",
+            "durability::lease_state_survives_reopen",
+        ],
+    );
+}

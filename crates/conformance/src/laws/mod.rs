@@ -45,11 +45,13 @@ pub mod wake;
 
 // Areas of sections 7-10 (grants, sessions, leases, durability, concurrency).
 mod answers;
+pub mod durability;
 pub mod grant;
 mod grant_setup;
 pub mod lease;
 pub mod session;
 pub mod transfer;
+pub mod worklist;
 
 /// The one list of laws. Calls `$callback! { $args <area> { <name>(<rules>) [<needs>], ... } ... }`
 /// (the catalogue and the `laws!` tests are both built from it).
@@ -203,6 +205,19 @@ macro_rules! for_each_law {
                 lease_tokens_never_repeat_per_process("L6", "L2"),
                 terminal_event_leaves_lease_untouched("L8", "C5"),
                 leases_are_advisory("L7", "C5"),
+            }
+            worklist {
+                worklist_holds_running_records_leased_or_not("N1"),
+                worklist_ascends_by_byte_order("N1", "O1"),
+                worklist_empties_as_processes_end("N1"),
+            }
+            durability {
+                grants_and_refs_survive_reopen("D2", "D1", "H6", "X1") [Durable],
+                pending_wakes_survive_reopen("D6", "E12", "E13") [Durable],
+                deleted_sessions_stay_deleted_after_reopen("S5", "D2") [Durable],
+                tokens_are_never_reused_after_reopen("D3", "L6") [Durable],
+                keyed_appends_replay_after_reopen("D3", "E2", "C2") [Durable],
+                lease_state_survives_reopen("D6", "L1", "L3", "L4", "L5") [Durable],
             }
         }
     };
