@@ -90,3 +90,19 @@ async fn l2_d3_fences_restarting_after_reopen_are_rejected() {
         ],
     );
 }
+
+#[tokio::test]
+async fn l2_a1_check_then_act_completion_is_rejected() {
+    let report = run(Fault2::CompletionChecksThenActs).await;
+    assert_rejected_by(
+        &report,
+        &["concurrency::racing_different_completions_have_one_winner"],
+    );
+}
+
+#[tokio::test]
+async fn l2_t1_second_clock_reading_is_rejected() {
+    let report = run(Fault2::ClaimReadsClockTwice).await;
+    assert_rejected_by(&report, &["clock::each_call_writes_one_reading"]);
+    assert_eq!(report.failed().len(), 1, "{report}");
+}

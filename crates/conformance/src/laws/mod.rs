@@ -45,6 +45,8 @@ pub mod wake;
 
 // Areas of sections 7-10 (grants, sessions, leases, durability, concurrency).
 mod answers;
+pub mod clock;
+pub mod concurrency;
 pub mod durability;
 pub mod grant;
 mod grant_setup;
@@ -173,7 +175,7 @@ macro_rules! for_each_law {
             }
             transfer {
                 transfer_moves_grants_keeping_descriptors("H7"),
-                missing_grant_moves_nothing("H7", "P1"),
+                missing_grant_moves_nothing("H7", "P1", "A2"),
                 duplicate_id_beats_missing_grant("H7", "P1"),
                 blank_session_is_invalid_request("H7", "B1", "P1"),
                 empty_list_and_same_scope_change_nothing("H7"),
@@ -218,6 +220,18 @@ macro_rules! for_each_law {
                 tokens_are_never_reused_after_reopen("D3", "L6") [Durable],
                 keyed_appends_replay_after_reopen("D3", "E2", "C2") [Durable],
                 lease_state_survives_reopen("D6", "L1", "L3", "L4", "L5") [Durable],
+            }
+            concurrency {
+                racing_claims_have_one_winner("A1", "L1", "L2"),
+                racing_keyed_appends_share_one_sequence("A1", "E2"),
+                racing_equal_completions_append_one_terminal_event("A1", "C2"),
+                racing_different_completions_have_one_winner("A1", "C3"),
+                transfer_racing_session_deletion_is_all_or_nothing("A1", "H7", "S1", "S2"),
+                racing_appends_get_distinct_dense_sequences("A1", "E8"),
+            }
+            clock {
+                each_call_writes_one_reading("T1") [Clock],
+                timestamps_come_from_the_injected_clock("T2") [Clock],
             }
         }
     };

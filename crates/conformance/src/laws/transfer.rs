@@ -76,8 +76,9 @@ pub async fn transfer_moves_grants_keeping_descriptors(ctx: Ctx) -> LawResult {
     ctx.same("grants of s2", &grants, &expected)
 }
 
-/// H7, P1: an id not granted in `from`, of a known or an unknown process, is
-/// `HandleNotGranted`, and then nothing moves, not even the granted ids listed before it.
+/// H7, P1, A2: an id not granted in `from`, of a known or an unknown process, is
+/// `HandleNotGranted`, and then nothing moves, not even the granted ids listed before it (a
+/// definite error took no effect).
 pub async fn missing_grant_moves_nothing(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     granted_to_s1(&ctx, &reg).await?;

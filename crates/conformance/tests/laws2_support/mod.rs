@@ -10,7 +10,7 @@ use procreg::{
     DurabilityTier, PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
     ProcessEventAppendResult, ProcessExternalRef, ProcessHandleDescriptor, ProcessHandleGrant,
     ProcessHandleGrantEntry, ProcessLease, ProcessLeaseCompletion, ProcessRecord,
-    ProcessRegistration, ProcessRegistry, ProcessScope, ProcessSessionDeleteReport,
+    ProcessRegistration, ProcessRegistry, ProcessScope, ProcessSessionDeleteReport, SharedClock,
 };
 use procreg_conformance::{Capabilities, Harness, Instance};
 use procreg_reference::{MemoryRegistry, Model};
@@ -37,11 +37,14 @@ pub enum Fault2 {
     CompletionChecksThenActs,
     /// D3, L6: a reopen forgets the fencing counters.
     ReopenRestartsFences,
+    /// T1: a claim reads the clock a second time for `claimed_at_ms`.
+    ClaimReadsClockTwice,
 }
 
 /// `MemoryRegistry` with one [`Fault2`].
 pub struct Mutant2 {
     inner: MemoryRegistry,
+    clock: SharedClock,
     fault: Fault2,
 }
 
@@ -76,6 +79,7 @@ impl Mutant2Harness {
     fn wrap(&self, model: Model, instance: &Instance) -> Mutant2 {
         Mutant2 {
             inner: MemoryRegistry::with_model(model, instance.clock.clone()),
+            clock: instance.clock.clone(),
             fault: self.0,
         }
     }
@@ -275,7 +279,11 @@ impl ProcessRegistry for Mutant2 {
         owner_id: &str,
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
-        self.inner.claim_process_lease(id, owner_id, ttl_ms).await
+        let mut lease = self.inner.claim_process_lease(id, owner_id, ttl_ms).await?;
+        if self.fault == Fault2::ClaimReadsClockTwice {
+            lease.claimed_at_ms = self.clock.now_ms();
+        }
+        Ok(lease)
     }
 
     async fn renew_process_lease(
