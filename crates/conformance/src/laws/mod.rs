@@ -43,7 +43,7 @@ pub mod validation;
 pub mod wait;
 pub mod wake;
 
-// Areas of sections 7-10 (grants, sessions, leases, durability), concurrency (A1), clocks (T1, T2).
+// Areas of sections 7-10, concurrency (A1) and clocks (T1, T2).
 mod answers;
 pub mod clock;
 pub mod concurrency;
