@@ -1,9 +1,11 @@
 //! `Racy`: a registry built on `MemoryRegistry` that keeps leases, replay keys and wait
 //! notifications in its own side tables, as a backend over a plain database would. Each
 //! side table has a check and a write; with `Bug::None` nothing can run between them, and each
-//! bug puts one await point (a database round trip) between the check and the write. The
-//! laws, which call one method at a time, pass every variant; only interleavings and faults
-//! expose the bugs.
+//! bug puts one await point (a database round trip) between the check and the write. A
+//! zero-time await (`yield_now`) is a window racing tasks can hit without any latency, so the
+//! law catalogue's concurrency laws catch it too; a round trip of virtual time
+//! (`procreg_sim::executor::sleep`, instant outside the simulator) is a window only simulated
+//! latency opens, so only the explorer sees it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
