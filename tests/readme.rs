@@ -5,9 +5,10 @@
 fn readme_shows_the_example_test_file_verbatim() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
-    let test_file =
-        std::fs::read_to_string(format!("{root}/examples/delegating-registry/tests/conformance.rs"))
-            .expect("example test file");
+    let test_file = std::fs::read_to_string(format!(
+        "{root}/examples/delegating-registry/tests/conformance.rs"
+    ))
+    .expect("example test file");
     assert!(
         readme.contains(&format!("```rust\n{test_file}```")),
         "README.md must show examples/delegating-registry/tests/conformance.rs verbatim"

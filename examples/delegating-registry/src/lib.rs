@@ -20,7 +20,9 @@ pub struct MyRegistry {
 impl MyRegistry {
     /// A fresh, empty registry reading time from `clock`.
     pub fn new(clock: SharedClock) -> Self {
-        Self { inner: MemoryRegistry::new(clock) }
+        Self {
+            inner: MemoryRegistry::new(clock),
+        }
     }
 }
 
@@ -55,7 +57,12 @@ impl ProcessRegistry for MyRegistry {
     async fn ack_wake(&self, p: &str, n: u64) -> Result<(), PluginError> {
         self.inner.ack_wake(p, n).await
     }
-    async fn wait_event_after(&self, p: &str, t: &str, n: u64) -> Result<ProcessEvent, PluginError> {
+    async fn wait_event_after(
+        &self,
+        p: &str,
+        t: &str,
+        n: u64,
+    ) -> Result<ProcessEvent, PluginError> {
         self.inner.wait_event_after(p, t, n).await
     }
     async fn complete_process(
