@@ -9,7 +9,9 @@ use procreg::{
 };
 use serde_json::json;
 
-use super::fixtures::{HOST, NOTE, OWNER_SESSION, bare, note, owner, standard, success, wake_type};
+use super::fixtures::{
+    HOST, NOTE, OWNER_SESSION, bare, note, owner, standard, standard_p1, success, wake_type,
+};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -143,9 +145,7 @@ pub async fn same_registration_returns_current_record(ctx: Ctx) -> LawResult {
 
 /// R4: a retried start of a terminal process returns the terminal record; it does not restart.
 pub async fn reregistering_a_terminal_process_returns_it(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let done = ctx
         .ok(
             "complete_process(p1)",
