@@ -335,8 +335,8 @@ pub async fn ids_are_stored_verbatim(ctx: Ctx) -> LawResult {
     ctx.same("id of the second record", &other.id.as_str(), &"p1")
 }
 
-/// R1, V2, Z4: U+0000 or a newline in the id, session, host, a type name or a `const` dedupe
-/// key, or `/frame:` in the owner session id, is `InvalidRegistration`.
+/// R1, V2, Z4: U+0000 or a newline in the id, owner session or frame, host, a type name or a
+/// `const` dedupe key, or `/frame:` in the owner session id, is `InvalidRegistration`.
 pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let cases = [
@@ -345,6 +345,10 @@ pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResu
         (
             "session with `/frame:`",
             ProcessRegistration::new("p1", ProcessScope::session("s/frame:f"), HOST),
+        ),
+        (
+            "owner frame with NUL",
+            ProcessRegistration::new("p1", ProcessScope::frame("s", "f\0"), HOST),
         ),
         (
             "session with newline",

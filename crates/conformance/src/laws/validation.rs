@@ -95,8 +95,8 @@ pub async fn null_metadata_is_normalized_to_none(ctx: Ctx) -> LawResult {
     ctx.same("the record the equal ref returns", &again, &record)
 }
 
-/// V2: a newline or U+0000 in a replay key or external ref, or `/frame:` in a wake-target or
-/// grant session id, is `InvalidRequest`.
+/// V2: a newline or U+0000 in a replay key, an external ref or a wake-target or grant scope
+/// (session or frame id), or `/frame:` in such a session id, is `InvalidRequest`.
 pub async fn forbidden_characters_in_requests_are_invalid(ctx: Ctx) -> LawResult {
     let reg = standard_p1(&ctx).await?;
     for key in ["k\n", "k\0"] {
@@ -108,18 +108,18 @@ pub async fn forbidden_characters_in_requests_are_invalid(ctx: Ctx) -> LawResult
         )
         .await?;
     }
-    for session in ["s/frame:f", "s\n"] {
-        let request = event(WAKE_IDENTITY, json!({"msg": "m"}))
-            .with_wake_target(ProcessScope::session(session));
-        let call = format!("append_event(p1, wake, target session {session:?})");
-        ctx.err(
-            call,
-            reg.append_event("p1", request),
-            ErrorKind::InvalidRequest,
-        )
-        .await?;
-        let call = format!("grant_handle({session:?}, p1)");
-        let scope = ProcessScope::session(session);
+    let scopes = [
+        ProcessScope::session("s/frame:f"),
+        ProcessScope::session("s\n"),
+        ProcessScope::frame("s", "f\n"),
+        ProcessScope::frame("s", "f\0"),
+    ];
+    for scope in scopes {
+        let request = event(WAKE_IDENTITY, json!({"msg": "m"})).with_wake_target(scope.clone());
+        let call = format!("append_event(p1, wake, target {scope:?})");
+        let attempt = reg.append_event("p1", request);
+        ctx.err(call, attempt, ErrorKind::InvalidRequest).await?;
+        let call = format!("grant_handle({scope:?}, p1)");
         let grant = reg.grant_handle(&scope, "p1", ProcessHandleDescriptor::default());
         ctx.err(call, grant, ErrorKind::InvalidRequest).await?;
     }
