@@ -1,26 +1,28 @@
-//! The whole catalogue on `FileRegistry` over a real directory: every law must pass, the
-//! durability laws included (the harness crashes by dropping the registry and reopens the
-//! directory).
+//! The whole catalogue on `FileRegistry`, the durable reference registry: every law must pass,
+//! the durability laws included (crash and reopen over the same directory, D2-D7). Only the
+//! cross-handle laws are ignored: one `FileRegistry` owns its store and refuses a second open
+//! (D5).
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 use procreg::PluginError;
 use procreg_conformance::{Capabilities, Harness, Instance};
-use procreg_reference::file::FileRegistry;
+use procreg_reference::FileRegistry;
+use tempfile::TempDir;
 
-/// One temp dir per generated test; each law's registries live in `<dir>/<label>`.
+/// Each law's registries live in directories named by their labels under one temporary root.
 struct FileHarness {
-    root: tempfile::TempDir,
+    root: TempDir,
 }
 
 impl FileHarness {
     fn new() -> Self {
-        let root = tempfile::tempdir().expect("a temp dir");
+        let root = tempfile::tempdir().expect("a temporary directory");
         Self { root }
     }
 
-    fn path(&self, instance: &Instance) -> PathBuf {
+    fn dir(&self, instance: &Instance) -> PathBuf {
         self.root.path().join(&instance.label)
     }
 }
@@ -34,16 +36,18 @@ impl Harness for FileHarness {
     }
 
     async fn fresh(&self, instance: &Instance) -> Result<FileRegistry, PluginError> {
-        FileRegistry::open_dir(self.path(instance), instance.clock.clone())
+        FileRegistry::open_dir(self.dir(instance), instance.clock.clone())
     }
 
+    /// Every acknowledged call of a `FileRegistry` is synced before it returns, so dropping the
+    /// registry loses exactly what a crash would (D7); the reopen reads the same directory.
     async fn reopen(
         &self,
         instance: &Instance,
         old: FileRegistry,
     ) -> Result<FileRegistry, PluginError> {
         drop(old);
-        FileRegistry::open_dir(self.path(instance), instance.clock.clone())
+        FileRegistry::open_dir(self.dir(instance), instance.clock.clone())
     }
 }
 
