@@ -158,6 +158,8 @@ pub struct Sweep {
     pub seeds_run: u64,
     /// Calls made over all seeds (first runs only).
     pub calls: u64,
+    /// Registry crashes (and reopens) over all seeds (first runs only).
+    pub registry_crashes: u64,
 }
 
 /// Why a sweep did not pass.
@@ -219,6 +221,7 @@ pub fn explore_with(
         level,
         seeds_run: 0,
         calls: 0,
+        registry_crashes: 0,
     };
     for seed in config.seeds.iter() {
         let outcome = if config.check_determinism {
@@ -233,7 +236,10 @@ pub fn explore_with(
             });
         }
         sweep.seeds_run += 1;
-        sweep.calls += outcome.run.as_ref().map_or(0, |r| r.history.len() as u64);
+        if let Some(run) = &outcome.run {
+            sweep.calls += run.history.len() as u64;
+            sweep.registry_crashes += run.registry_crashes.len() as u64;
+        }
     }
     Ok(sweep)
 }
