@@ -48,6 +48,7 @@ pub mod grants;
 pub mod grants_check;
 pub mod harness_target;
 pub mod judge;
+pub mod plan_gen;
 pub mod recovery;
 pub mod report;
 pub mod run;
