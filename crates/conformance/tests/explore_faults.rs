@@ -1,0 +1,85 @@
+//! Bugs that only show under crashes or faults (the simulator's item 7): each broken registry
+//! below is found by the explorer within a fixed seed budget, by a named rule, while its
+//! unbroken twin (the same wrapper with the bug off) passes the same seeds.
+//!
+//! | bug | workload | caught by |
+//! |---|---|---|
+//! | fencing counter kept in memory, restarts at 0 on reopen | `recovery` on a durable target | D3 / W3 / W4 |
+//! | lease tokens from an in-memory counter, reissued after reopen | `recovery` on a durable target | D3 / W2 / W4 |
+//! | keyed appends deduped only against the last event | `events` (racing writers, duplicates) | E2 |
+
+mod explore_faults {
+    pub mod forgetful;
+    pub mod forward;
+    pub mod sweep;
+    pub mod tail_dedupe;
+}
+
+use explore_faults::forgetful::{ForgetfulTarget, Forgets};
+use explore_faults::sweep::{assert_clean, assert_found};
+use explore_faults::tail_dedupe::TailDedupeTarget;
+use procreg_sim::FaultLevel;
+
+#[test]
+fn d3_a_fencing_counter_not_persisted_is_found_by_recovery() {
+    let mut target = ForgetfulTarget::new(Forgets::FencingCounter);
+    let found = assert_found(
+        "fencing counter not persisted",
+        &mut target,
+        "recovery",
+        FaultLevel::Light,
+        &["D3", "W3", "W4"],
+    );
+    assert!(
+        found
+            .first
+            .run
+            .as_ref()
+            .is_some_and(|r| !r.registry_crashes.is_empty())
+    );
+}
+
+#[test]
+fn d3_lease_tokens_reused_after_reopen_are_found_by_recovery() {
+    let mut target = ForgetfulTarget::new(Forgets::LeaseTokens);
+    let found = assert_found(
+        "lease token reused after reopen",
+        &mut target,
+        "recovery",
+        FaultLevel::Light,
+        &["D3", "W2", "W4"],
+    );
+    assert!(
+        found
+            .first
+            .run
+            .as_ref()
+            .is_some_and(|r| !r.registry_crashes.is_empty())
+    );
+}
+
+#[test]
+fn e2_a_retry_deduped_only_against_the_last_event_is_found_by_events() {
+    let mut target = TailDedupeTarget { bug: true };
+    assert_found(
+        "tail dedupe",
+        &mut target,
+        "events",
+        FaultLevel::Light,
+        &["E2"],
+    );
+}
+
+#[test]
+fn the_wrappers_with_their_bug_off_pass_the_same_seeds() {
+    assert_clean(
+        &mut ForgetfulTarget::new(Forgets::Nothing),
+        "recovery",
+        FaultLevel::Light,
+    );
+    assert_clean(
+        &mut TailDedupeTarget { bug: false },
+        "events",
+        FaultLevel::Light,
+    );
+}
