@@ -17,7 +17,9 @@ mod explore_faults {
 
 use explore_faults::forgetful::{ForgetfulTarget, Forgets};
 use explore_faults::sweep::{assert_clean, assert_found};
-use explore_faults::tail_dedupe::TailDedupeTarget;
+use explore_faults::tail_dedupe::{TailDedupe, TailDedupeTarget};
+use procreg::PluginError;
+use procreg_conformance::{Harness, Instance, Runner};
 use procreg_sim::FaultLevel;
 
 #[test]
@@ -81,5 +83,49 @@ fn the_wrappers_with_their_bug_off_pass_the_same_seeds() {
         &mut TailDedupeTarget { bug: false },
         "events",
         FaultLevel::Light,
+    );
+}
+
+#[test]
+fn without_faults_none_of_the_bugs_shows() {
+    // No crashes, no link faults: the same seeds pass, so it is the faults that find them.
+    for forgets in [Forgets::FencingCounter, Forgets::LeaseTokens] {
+        assert_clean(
+            &mut ForgetfulTarget::new(forgets),
+            "recovery",
+            FaultLevel::None,
+        );
+    }
+    assert_clean(
+        &mut TailDedupeTarget { bug: true },
+        "events",
+        FaultLevel::None,
+    );
+}
+
+struct TailDedupeHarness(bool);
+
+#[async_trait::async_trait]
+impl Harness for TailDedupeHarness {
+    type Registry = TailDedupe;
+    async fn fresh(&self, instance: &Instance) -> Result<TailDedupe, PluginError> {
+        Ok(TailDedupe::new(instance.clock.clone(), self.0))
+    }
+}
+
+#[tokio::test]
+async fn e2_the_replay_laws_catch_tail_dedupe_and_pass_its_fix() {
+    // A law that replays a key after another append sees the tail-only dedupe too; the
+    // explorer's contribution is finding it with no law written for the interleaving.
+    let fixed = Runner::new(TailDedupeHarness(false)).run_all().await;
+    assert!(fixed.is_success(), "{fixed}");
+    let broken = Runner::new(TailDedupeHarness(true)).run_all().await;
+    assert_eq!(
+        broken.failed(),
+        [
+            "replay::replayed_append_returns_stored_event",
+            "replay::replay_precedes_every_other_check",
+        ],
+        "{broken}"
     );
 }
