@@ -7,6 +7,7 @@
 //! | fencing counter kept in memory, restarts at 0 on reopen | `recovery` on a durable target | D3 / W3 / W4 |
 //! | lease tokens from an in-memory counter, reissued after reopen | `recovery` on a durable target | D3 / W2 / W4 |
 //! | keyed appends deduped only against the last event | `events` (racing writers, duplicates) | E2 |
+//! | keyed appends deduped only against the last 210 ms (a cache with a TTL; no law sees it) | `events`, Heavy faults | E2 |
 
 mod explore_faults {
     pub mod forgetful;
@@ -17,7 +18,7 @@ mod explore_faults {
 
 use explore_faults::forgetful::{ForgetfulTarget, Forgets};
 use explore_faults::sweep::{assert_clean, assert_found};
-use explore_faults::tail_dedupe::{TailDedupe, TailDedupeTarget};
+use explore_faults::tail_dedupe::{Lookback, TailDedupe, TailDedupeTarget};
 use procreg::PluginError;
 use procreg_conformance::{Harness, Instance, Runner};
 use procreg_sim::FaultLevel;
@@ -62,7 +63,7 @@ fn d3_lease_tokens_reused_after_reopen_are_found_by_recovery() {
 
 #[test]
 fn e2_a_retry_deduped_only_against_the_last_event_is_found_by_events() {
-    let mut target = TailDedupeTarget { bug: true };
+    let mut target = TailDedupeTarget(Lookback::LastEvent);
     assert_found(
         "tail dedupe",
         &mut target,
@@ -80,7 +81,7 @@ fn the_wrappers_with_their_bug_off_pass_the_same_seeds() {
         FaultLevel::Light,
     );
     assert_clean(
-        &mut TailDedupeTarget { bug: false },
+        &mut TailDedupeTarget(Lookback::WholeLog),
         "events",
         FaultLevel::Light,
     );
@@ -97,13 +98,28 @@ fn without_faults_none_of_the_bugs_shows() {
         );
     }
     assert_clean(
-        &mut TailDedupeTarget { bug: true },
+        &mut TailDedupeTarget(Lookback::LastEvent),
         "events",
         FaultLevel::None,
     );
 }
 
-struct TailDedupeHarness(bool);
+/// Longer than any law waits before replaying a key (200 ms), shorter than the explorer's
+/// lost answers, stalls and late duplicates under Heavy faults.
+const TTL_DEDUPE: Lookback = Lookback::RecentMs(210);
+
+#[test]
+fn e2_a_dedupe_cache_with_a_ttl_is_found_by_events_under_heavy_faults() {
+    assert_found(
+        "dedupe cache with a 210 ms TTL",
+        &mut TailDedupeTarget(TTL_DEDUPE),
+        "events",
+        FaultLevel::Heavy,
+        &["E2"],
+    );
+}
+
+struct TailDedupeHarness(Lookback);
 
 #[async_trait::async_trait]
 impl Harness for TailDedupeHarness {
@@ -117,9 +133,13 @@ impl Harness for TailDedupeHarness {
 async fn e2_the_replay_laws_catch_tail_dedupe_and_pass_its_fix() {
     // A law that replays a key after another append sees the tail-only dedupe too; the
     // explorer's contribution is finding it with no law written for the interleaving.
-    let fixed = Runner::new(TailDedupeHarness(false)).run_all().await;
+    let fixed = Runner::new(TailDedupeHarness(Lookback::WholeLog))
+        .run_all()
+        .await;
     assert!(fixed.is_success(), "{fixed}");
-    let broken = Runner::new(TailDedupeHarness(true)).run_all().await;
+    let broken = Runner::new(TailDedupeHarness(Lookback::LastEvent))
+        .run_all()
+        .await;
     assert_eq!(
         broken.failed(),
         [
@@ -128,4 +148,10 @@ async fn e2_the_replay_laws_catch_tail_dedupe_and_pass_its_fix() {
         ],
         "{broken}"
     );
+}
+
+#[tokio::test]
+async fn e2_every_law_passes_a_dedupe_cache_with_a_ttl() {
+    let report = Runner::new(TailDedupeHarness(TTL_DEDUPE)).run_all().await;
+    assert!(report.is_success(), "{report}");
 }

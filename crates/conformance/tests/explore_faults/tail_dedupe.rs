@@ -28,10 +28,22 @@ use super::forward::forwarding_impl;
 /// What the wrapper appends to a key so the store never sees it twice.
 const SUFFIX: &str = "~seq";
 
+/// How far back a keyed append looks for an earlier use of its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookback {
+    /// The whole log (E2, the fix).
+    WholeLog,
+    /// Only the last event (the bug).
+    LastEvent,
+    /// Only events that occurred in the last `n` ms (the bug).
+    RecentMs(u64),
+}
+
 /// See the module docs.
 pub struct TailDedupe {
     inner: MemoryRegistry,
-    bug: bool,
+    clock: SharedClock,
+    lookback: Lookback,
 }
 
 /// The caller's key of a stored key, and whether the wrapper suffixed it.
@@ -50,10 +62,23 @@ fn restore(mut event: ProcessEvent) -> ProcessEvent {
 }
 
 impl TailDedupe {
-    pub fn new(clock: SharedClock, bug: bool) -> Self {
+    pub fn new(clock: SharedClock, lookback: Lookback) -> Self {
         Self {
-            inner: MemoryRegistry::new(clock),
-            bug,
+            inner: MemoryRegistry::new(clock.clone()),
+            clock,
+            lookback,
+        }
+    }
+
+    /// The tail of `log` this wrapper compares a key with.
+    fn window<'a>(&self, log: &'a [ProcessEvent]) -> &'a [ProcessEvent] {
+        match self.lookback {
+            Lookback::WholeLog => log,
+            Lookback::LastEvent => &log[log.len().saturating_sub(1)..],
+            Lookback::RecentMs(ms) => {
+                let since = self.clock.now_ms().saturating_sub(ms);
+                &log[log.partition_point(|e| e.occurred_at_ms < since)..]
+            }
         }
     }
 
@@ -79,13 +104,8 @@ impl TailDedupe {
         let Ok(log) = self.inner.events_after(process_id, 0).await else {
             return self.forward_append(process_id, request).await; // UnknownProcess
         };
-        // BUG (when on): only the last event is compared with the key.
-        let window = if self.bug {
-            &log[log.len().saturating_sub(1)..]
-        } else {
-            &log[..]
-        };
-        let earlier = window.iter().find(|e| {
+        // BUG (unless WholeLog): only the window is compared with the key.
+        let earlier = self.window(&log).iter().find(|e| {
             e.replay_key
                 .as_deref()
                 .is_some_and(|stored| caller_key(stored).0 == key)
@@ -196,14 +216,12 @@ forwarding_impl!(
 );
 
 /// [`TailDedupe`] as a sim target (Inline: never crashed by the world).
-pub struct TailDedupeTarget {
-    pub bug: bool,
-}
+pub struct TailDedupeTarget(pub Lookback);
 
 #[async_trait(?Send)]
 impl SimTarget for TailDedupeTarget {
     fn name(&self) -> String {
-        format!("tail-dedupe-{}", if self.bug { "bug" } else { "fixed" })
+        format!("dedupe-{:?}", self.0)
     }
 
     fn durable(&self) -> bool {
@@ -211,7 +229,7 @@ impl SimTarget for TailDedupeTarget {
     }
 
     async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        Ok(Arc::new(TailDedupe::new(clock, self.bug)))
+        Ok(Arc::new(TailDedupe::new(clock, self.0)))
     }
 
     async fn crash_and_reopen(
