@@ -16,7 +16,7 @@ mod explore_faults {
     pub mod tail_dedupe;
 }
 
-use explore_faults::forgetful::{ForgetfulTarget, Forgets};
+use explore_faults::forgetful::{Forgetful, ForgetfulTarget, Forgets};
 use explore_faults::sweep::{assert_clean, assert_found};
 use explore_faults::tail_dedupe::{Lookback, TailDedupe, TailDedupeTarget};
 use procreg::PluginError;
@@ -154,4 +154,62 @@ async fn e2_the_replay_laws_catch_tail_dedupe_and_pass_its_fix() {
 async fn e2_every_law_passes_a_dedupe_cache_with_a_ttl() {
     let report = Runner::new(TailDedupeHarness(TTL_DEDUPE)).run_all().await;
     assert!(report.is_success(), "{report}");
+}
+
+/// `Forgetful` over a `FileRegistry` in a temporary directory, reopened over the same
+/// directory (as `tests/file.rs` runs `FileRegistry`).
+struct ForgetfulHarness {
+    forgets: Forgets,
+    root: tempfile::TempDir,
+}
+
+impl ForgetfulHarness {
+    fn new(forgets: Forgets) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        Self { forgets, root }
+    }
+
+    fn open(&self, instance: &Instance) -> Result<Forgetful, PluginError> {
+        let dir = self.root.path().join(&instance.label);
+        let file = procreg_reference::FileRegistry::open_dir(dir, instance.clock.clone())?;
+        Ok(Forgetful::new(std::sync::Arc::new(file), self.forgets))
+    }
+}
+
+#[async_trait::async_trait]
+impl Harness for ForgetfulHarness {
+    type Registry = Forgetful;
+    fn capabilities(&self) -> procreg_conformance::Capabilities {
+        procreg_conformance::Capabilities::default()
+            .durable()
+            .with_crash_reopen()
+    }
+    async fn fresh(&self, instance: &Instance) -> Result<Forgetful, PluginError> {
+        self.open(instance)
+    }
+    async fn reopen(&self, instance: &Instance, old: Forgetful) -> Result<Forgetful, PluginError> {
+        drop(old);
+        self.open(instance)
+    }
+}
+
+#[tokio::test]
+async fn d3_the_durability_laws_catch_both_forgetful_bugs_and_pass_the_fix() {
+    // A harness that can crash and reopen lets the laws see these too; one that cannot
+    // (crash_reopen undeclared) leaves them to the explorer's durable targets.
+    let fixed = Runner::new(ForgetfulHarness::new(Forgets::Nothing))
+        .run_all()
+        .await;
+    assert!(fixed.is_success(), "{fixed}");
+    for forgets in [Forgets::FencingCounter, Forgets::LeaseTokens] {
+        let broken = Runner::new(ForgetfulHarness::new(forgets)).run_all().await;
+        assert_eq!(
+            broken.failed(),
+            [
+                "durability::tokens_are_never_reused_after_reopen",
+                "durability::lease_state_survives_reopen",
+            ],
+            "{forgets:?}: {broken}"
+        );
+    }
 }

@@ -53,7 +53,7 @@ pub struct Forgetful {
 }
 
 impl Forgetful {
-    fn new(inner: Arc<FileRegistry>, forgets: Forgets) -> Self {
+    pub fn new(inner: Arc<FileRegistry>, forgets: Forgets) -> Self {
         Self {
             inner,
             forgets,
