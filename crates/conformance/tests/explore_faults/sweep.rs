@@ -76,6 +76,19 @@ pub fn assert_found(
     };
     assert_eq!(hit.class, FailureClass::Safety, "{hit}");
     let rule = hit.violation.rule.clone();
+    // The replay line must reproduce it: the same seed, run twice, fails the same way.
+    let workload_ref = find_workload(workload).expect("a workload in the catalogue");
+    let again = explore::run_seed_twice(workload_ref, target, first.seed, level);
+    assert!(
+        !again.classes().contains(&FailureClass::Nondeterminism),
+        "{}",
+        again.report(TEST_PATH)
+    );
+    assert_eq!(
+        again.failures, first.failures,
+        "seed {} replays",
+        first.seed
+    );
     let seeds: Vec<u64> = failing.iter().map(|o| o.seed).collect();
     let found = Found {
         rule,
