@@ -1,0 +1,1 @@
+//! Tests of the scenario format, runner and bless.
