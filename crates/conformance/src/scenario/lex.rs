@@ -42,7 +42,17 @@ pub(crate) fn lex(line: &str) -> Result<Lexed<'_>, LexError> {
         if c == '#' {
             return Ok(Lexed { tokens });
         }
-        let end = scan_word(line, &mut chars)?;
+        let lone_brace = matches!(c, '{' | '}')
+            && line[start + 1..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace);
+        let end = if lone_brace {
+            chars.next();
+            start + 1
+        } else {
+            scan_word(line, &mut chars)?
+        };
         tokens.push(Token {
             text: &line[start..end],
             start,
@@ -93,7 +103,7 @@ fn scan_word(
         Some(&(o, o_at)) => Err(LexError {
             offset: o_at,
             message: format!("`{o}` is never closed on this line"),
-            hint: "a JSON value must fit on its step's line",
+            hint: "a JSON value must fit on one line, its step's",
         }),
         None => Ok(line.len()),
     }

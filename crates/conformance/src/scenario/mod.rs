@@ -26,7 +26,9 @@
 //! - `bless`: [`bless_file`] rewrites expectations from the Model.
 
 mod actors;
+mod args;
 mod bless;
+mod event_types;
 mod expect;
 mod fields;
 mod lex;
