@@ -155,10 +155,10 @@ fn rewrite(text: &str, steps: &[Step], rewrites: &[(usize, String)]) -> String {
         if !step.own {
             continue;
         }
-        if let Some((_, new)) = next.next_if(|(at, _)| *at == i) {
-            if let Some(line) = lines.get_mut(step.line - 1) {
-                *line = splice(line, step, new, arrow_column);
-            }
+        if let Some((_, new)) = next.next_if(|(at, _)| *at == i)
+            && let Some(line) = lines.get_mut(step.line - 1)
+        {
+            *line = splice(line, step, new, arrow_column);
         }
         if let Some(arrow) = step.layout.arrow {
             arrow_column = Some(arrow);

@@ -109,7 +109,7 @@ fn split_top(text: &str, sep: char) -> Vec<String> {
         (Vec::new(), String::new(), 0i32, false, false);
     for c in text.chars() {
         if quoted {
-            quoted = !(c == '"' && !escaped);
+            quoted = c != '"' || escaped;
             escaped = c == '\\' && !escaped;
         } else if c == '"' {
             quoted = true;

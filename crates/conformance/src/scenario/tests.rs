@@ -219,7 +219,11 @@ fn no_input_makes_the_parser_or_bless_panic() {
         let text: String = (0..words)
             .map(|_| garbage.pick(&pieces))
             .collect::<Vec<_>>()
-            .join(if garbage.next() % 3 == 0 { "" } else { " " });
+            .join(if garbage.next().is_multiple_of(3) {
+                ""
+            } else {
+                " "
+            });
         let _ = parse_text(&text, Path::new("garbage.scn"));
         let _ = bless_text(&text, Path::new("garbage.scn"));
     }
