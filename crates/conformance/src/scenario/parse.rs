@@ -175,7 +175,11 @@ impl Parser {
                     let path = include_path(&file, &lexed.tokens).map_err(error)?;
                     let guards = guards.take(outer);
                     self.include(&path, &guards).map_err(|e| match e {
-                        Included::Problem(p) => error(p),
+                        // Point at the path, not at `include`.
+                        Included::Problem(p) => error(Problem {
+                            offset: lexed.tokens.get(1).map_or(0, |t| t.start),
+                            ..p
+                        }),
                         Included::Nested(e) => e,
                     })?;
                 }

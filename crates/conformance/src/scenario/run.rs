@@ -99,6 +99,7 @@ pub struct SkippedStep {
 
 /// Why a run failed.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ScenarioFailure {
     /// The file is not a valid scenario (or asks an actor for a lease it never got).
     Invalid(ScenarioError),

@@ -115,7 +115,7 @@ fn parse_errors_name_file_line_column_and_a_hint() {
             "x.scn:1:16: payload not JSON",
             "JSON on one line",
         ),
-        ("include missing.scn", "cannot include", ""),
+        ("include missing.scn", "x.scn:1:9: cannot include", ""),
         (
             "advance soon",
             "x.scn:1:9: `soon` is not a whole number",
