@@ -33,7 +33,7 @@ pub(crate) struct VerbSpec {
 }
 
 macro_rules! verb {
-    ($name:literal, $usage:literal, $shape:ident, $build:expr) => {
+    ($name:literal, $usage:expr, $shape:ident, $build:expr) => {
         VerbSpec {
             name: $name,
             usage: $usage,
@@ -47,7 +47,10 @@ macro_rules! verb {
 pub(crate) const VERBS: &[VerbSpec] = &[
     verb!(
         "register",
-        "register P [types=T1,T2:completed,T3:wake(input=/ptr, when=/ptr, dedupe=identity|pointer:/ptr|const:K)] [input=JSON] [owner=SESSION[/FRAME]] [host=H]",
+        concat!(
+            "register P [types=T1,T2:completed,T3:wake(input=/ptr, when=/ptr, ",
+            "dedupe=identity|pointer:/ptr|const:K)] [input=JSON] [owner=SESSION[/FRAME]] [host=H]"
+        ),
         Record,
         register
     ),
