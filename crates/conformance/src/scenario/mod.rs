@@ -47,8 +47,8 @@ use procreg_reference::Op;
 pub use bless::{bless_dir, bless_file};
 pub use parse::ScenarioError;
 pub use run::{
-    Mismatch, RunOptions, ScenarioFailure, ScenarioReport, SkippedStep, run_file, run_file_async,
-    run_file_with, skip_reason,
+    Mismatch, RunOptions, ScenarioFailure, ScenarioReport, SkippedStep, run_dir, run_file,
+    run_file_async, run_file_with, skip_reason,
 };
 
 use expect::Expected;

@@ -245,6 +245,34 @@ pub async fn run_file_async<H: Harness>(
     Ok(report)
 }
 
+/// Runs every scenario under `dir` (see [`discover`](super::discover)) on `harness`, for a
+/// backend that wants one `#[test]` rather than one test per file. Replay commands name
+/// `cargo test -- <scenario>`.
+///
+/// # Errors
+/// Every failure, in file order, when any scenario fails.
+pub fn run_dir<H: Harness>(
+    dir: impl AsRef<Path>,
+    harness: &H,
+) -> Result<Vec<ScenarioReport>, Vec<ScenarioFailure>> {
+    let files = super::discover(dir).map_err(|e| vec![ScenarioFailure::Invalid(e)])?;
+    let (mut reports, mut failures) = (Vec::new(), Vec::new());
+    for file in files {
+        let options = RunOptions::default()
+            .replay_with(format!("cargo test -- {}", file.name))
+            .named(file.name);
+        match run_file_with(&file.path, harness, &options) {
+            Ok(report) => reports.push(report),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    if failures.is_empty() {
+        Ok(reports)
+    } else {
+        Err(failures)
+    }
+}
+
 /// The name [`RunOptions::name`] defaults to.
 fn default_name(path: &Path) -> String {
     let root = path

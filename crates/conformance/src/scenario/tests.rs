@@ -367,3 +367,17 @@ fn bless_refuses_a_step_the_model_answers_differently_when_durable() {
     assert_eq!(error.line, 4);
     assert!(error.to_string().contains("durable"), "{error}");
 }
+
+#[test]
+fn every_bundled_scenario_passes_on_memory_through_run_dir() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let reports = super::run_dir(&dir, &Memory).unwrap_or_else(|failures| {
+        let shown: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        panic!("{}", shown.join("\n\n"))
+    });
+    assert!(reports.len() >= 40, "only {} scenarios", reports.len());
+    assert!(
+        reports.iter().any(|r| !r.skipped.is_empty()),
+        "some scenario crashes"
+    );
+}
