@@ -7,13 +7,13 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use procreg::{
-    EVENT_CANCEL_REQUESTED, ErrorKind, PluginError, ProcessAwaitOutput,
-    ProcessEventAppendRequest, ProcessRecord, ProcessStatus,
+    EVENT_CANCEL_REQUESTED, ErrorKind, PluginError, ProcessAwaitOutput, ProcessEventAppendRequest,
+    ProcessRecord, ProcessStatus,
 };
 use serde_json::Value;
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, Twist, wrap};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
@@ -50,6 +50,11 @@ pub const BROKEN: &[Broken] = &[
         name: "completion::completion_of_unknown_is_already_terminal",
         bug: "C1/P1: complete_process reads 'not running' for a missing record and answers AlreadyTerminal, not UnknownProcess",
         make: |clock| wrap(clock, CompletionOfUnknownIsAlreadyTerminal),
+    },
+    Broken {
+        name: "completion::await_misses_earlier_completion",
+        bug: "C4: await_process only waits for the next terminal event, so on an already terminal process it never returns",
+        make: |clock| wrap(clock, AwaitMissesEarlierCompletion),
     },
 ];
 
@@ -100,7 +105,11 @@ impl Twist for DifferentOutputOverwrites {
         process_id: &str,
         output: ProcessAwaitOutput,
     ) -> Result<ProcessRecord, PluginError> {
-        match base.inner.complete_process(process_id, output.clone()).await {
+        match base
+            .inner
+            .complete_process(process_id, output.clone())
+            .await
+        {
             Err(e) if e.kind() == ErrorKind::AlreadyTerminal => {
                 let status = ProcessStatus::terminal(output);
                 self.overwritten
@@ -191,7 +200,10 @@ impl Twist for CompletionFencedByLease {
         process_id: &str,
         output: ProcessAwaitOutput,
     ) -> Result<ProcessRecord, PluginError> {
-        let running = base.record(process_id).await.is_some_and(|r| !r.is_terminal());
+        let running = base
+            .record(process_id)
+            .await
+            .is_some_and(|r| !r.is_terminal());
         let live = base
             .model()
             .current_lease(process_id)
@@ -242,5 +254,26 @@ impl Twist for CompletionOfUnknownIsAlreadyTerminal {
             }),
             other => other,
         }
+    }
+}
+
+struct AwaitMissesEarlierCompletion;
+
+#[async_trait]
+impl Twist for AwaitMissesEarlierCompletion {
+    async fn await_process(
+        &self,
+        base: &Base,
+        process_id: &str,
+    ) -> Result<ProcessAwaitOutput, PluginError> {
+        let record = base
+            .inner
+            .get_process(process_id)
+            .await?
+            .ok_or_else(|| PluginError::unknown_process(process_id))?;
+        if record.is_terminal() {
+            return std::future::pending().await;
+        }
+        base.inner.await_process(process_id).await
     }
 }

@@ -1,17 +1,19 @@
 //! Event-log bugs (E2, E6, E9, E11-E14): replays that append or lie, off-by-one reads, wakes
 //! that never stop pending, waits that return the wrong thing.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use procreg::validate::is_blank;
 use procreg::{
     EVENT_CANCEL_REQUESTED, ErrorKind, PluginError, ProcessEvent, ProcessEventAppendRequest,
-    ProcessEventAppendResult,
+    ProcessEventAppendResult, ProcessExternalRef, ProcessRecord, ProcessRegistration,
 };
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, Twist, wrap};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
@@ -35,29 +37,24 @@ pub const BROKEN: &[Broken] = &[
         make: |clock| wrap(clock, EventsAfterInclusive),
     },
     Broken {
-        name: "events::wait_returns_any_type",
-        bug: "E14: wait_event_after returns the next event whatever its type",
-        make: |clock| wrap(clock, WaitReturnsAnyType),
-    },
-    Broken {
-        name: "events::terminal_process_refuses_every_append",
-        bug: "E6: every new append on a terminal process is AlreadyTerminal, so a late cancel request is refused",
-        make: |clock| wrap(clock, TerminalProcessRefusesEveryAppend),
-    },
-    Broken {
         name: "events::events_after_unknown_is_empty",
         bug: "E11: events_after on an unknown process returns an empty list (the query found no rows)",
         make: |clock| wrap(clock, EventsAfterUnknownIsEmpty),
     },
     Broken {
-        name: "events::wait_on_undeclared_type_hangs",
-        bug: "E14/P1: wait_event_after on an undeclared type waits forever instead of UndeclaredEventType",
-        make: |clock| wrap(clock, WaitOnUndeclaredTypeHangs),
-    },
-    Broken {
         name: "events::cancel_request_needs_no_key",
         bug: "E4: only terminal types require a replay key; a cancel request without one is appended",
         make: |clock| wrap(clock, CancelRequestNeedsNoKey::default()),
+    },
+    Broken {
+        name: "events::append_leaves_updated_at",
+        bug: "E8/R7: appending an event does not set the record's updated_at_ms",
+        make: |clock| wrap(clock, AppendLeavesUpdatedAt::default()),
+    },
+    Broken {
+        name: "events::type_names_collated",
+        bug: "E3: event type names are matched under a case-insensitive, pad-space collation, so `NOTE` and `note ` append as `note`",
+        make: |clock| wrap(clock, TypeNamesCollated),
     },
 ];
 
@@ -135,54 +132,6 @@ impl Twist for EventsAfterInclusive {
     }
 }
 
-struct WaitReturnsAnyType;
-
-#[async_trait]
-impl Twist for WaitReturnsAnyType {
-    async fn wait_event_after(
-        &self,
-        base: &Base,
-        process_id: &str,
-        event_type: &str,
-        after: u64,
-    ) -> Result<ProcessEvent, PluginError> {
-        let events = base.inner.events_after(process_id, after).await?;
-        if let Some(first) = events.into_iter().next() {
-            return Ok(first);
-        }
-        base.inner
-            .wait_event_after(process_id, event_type, after)
-            .await
-    }
-}
-
-struct TerminalProcessRefusesEveryAppend;
-
-#[async_trait]
-impl Twist for TerminalProcessRefusesEveryAppend {
-    async fn append_event(
-        &self,
-        base: &Base,
-        process_id: &str,
-        request: ProcessEventAppendRequest,
-    ) -> Result<ProcessEventAppendResult, PluginError> {
-        let terminal = base.record(process_id).await.is_some_and(|r| r.is_terminal());
-        let key = request.replay_key.clone();
-        let is_replay = key.is_some_and(|key| {
-            base.model()
-                .events(process_id)
-                .iter()
-                .any(|e| e.replay_key.as_deref() == Some(key.as_str()))
-        });
-        if terminal && !is_replay {
-            return Err(PluginError::AlreadyTerminal {
-                process_id: process_id.to_owned(),
-            });
-        }
-        base.inner.append_event(process_id, request).await
-    }
-}
-
 struct EventsAfterUnknownIsEmpty;
 
 #[async_trait]
@@ -195,24 +144,6 @@ impl Twist for EventsAfterUnknownIsEmpty {
     ) -> Result<Vec<ProcessEvent>, PluginError> {
         match base.inner.events_after(process_id, after).await {
             Err(e) if e.kind() == ErrorKind::UnknownProcess => Ok(Vec::new()),
-            other => other,
-        }
-    }
-}
-
-struct WaitOnUndeclaredTypeHangs;
-
-#[async_trait]
-impl Twist for WaitOnUndeclaredTypeHangs {
-    async fn wait_event_after(
-        &self,
-        base: &Base,
-        process_id: &str,
-        event_type: &str,
-        after: u64,
-    ) -> Result<ProcessEvent, PluginError> {
-        match base.inner.wait_event_after(process_id, event_type, after).await {
-            Err(e) if e.kind() == ErrorKind::UndeclaredEventType => std::future::pending().await,
             other => other,
         }
     }
@@ -241,5 +172,101 @@ impl Twist for CancelRequestNeedsNoKey {
         let mut result = base.inner.append_event(process_id, request).await?;
         result.event.replay_key = None;
         Ok(result)
+    }
+}
+
+/// `updated_at_ms` as registration and external refs left it, by process id.
+#[derive(Default)]
+struct AppendLeavesUpdatedAt {
+    stamped: Mutex<BTreeMap<String, u64>>,
+}
+
+impl AppendLeavesUpdatedAt {
+    fn stamp(&self, record: &ProcessRecord) {
+        let mut stamped = self.stamped.lock().unwrap();
+        stamped.insert(record.id.clone(), record.updated_at_ms);
+    }
+}
+
+#[async_trait]
+impl Twist for AppendLeavesUpdatedAt {
+    async fn register_process(
+        &self,
+        base: &Base,
+        registration: ProcessRegistration,
+    ) -> Result<ProcessRecord, PluginError> {
+        let existed = base.record(&registration.id).await.is_some();
+        let record = base.inner.register_process(registration).await?;
+        if !existed {
+            self.stamp(&record);
+        }
+        Ok(record)
+    }
+
+    async fn set_external_ref(
+        &self,
+        base: &Base,
+        process_id: &str,
+        external_ref: ProcessExternalRef,
+    ) -> Result<ProcessRecord, PluginError> {
+        let had_ref = base
+            .record(process_id)
+            .await
+            .is_some_and(|r| r.external_ref.is_some());
+        let record = base
+            .inner
+            .set_external_ref(process_id, external_ref)
+            .await?;
+        if !had_ref {
+            self.stamp(&record);
+        }
+        Ok(record)
+    }
+
+    async fn get_process(
+        &self,
+        base: &Base,
+        process_id: &str,
+    ) -> Result<Option<ProcessRecord>, PluginError> {
+        let mut record = base.inner.get_process(process_id).await?;
+        if let Some(record) = record.as_mut()
+            && let Some(at) = self.stamped.lock().unwrap().get(process_id)
+        {
+            record.updated_at_ms = *at;
+        }
+        Ok(record)
+    }
+}
+
+struct TypeNamesCollated;
+
+/// Equal under a case-insensitive, pad-space collation.
+fn collated_eq(a: &str, b: &str) -> bool {
+    a.trim_end_matches(' ').to_lowercase() == b.trim_end_matches(' ').to_lowercase()
+}
+
+#[async_trait]
+impl Twist for TypeNamesCollated {
+    async fn append_event(
+        &self,
+        base: &Base,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
+        let answer = base.inner.append_event(process_id, request.clone()).await;
+        match answer {
+            Err(e) if e.kind() == ErrorKind::UndeclaredEventType => {
+                let record = base.record(process_id).await.ok_or(e.clone())?;
+                let declared = record
+                    .event_types
+                    .iter()
+                    .find(|t| collated_eq(&t.name, &request.event_type))
+                    .ok_or(e)?;
+                let mut renamed = request;
+                renamed.event_type = declared.name.clone();
+                base.inner.append_event(process_id, renamed).await
+            }
+            other => other,
+        }
     }
 }

@@ -7,12 +7,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use procreg::validate::is_blank;
 use procreg::{
-    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry,
-    ProcessScope,
+    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry, ProcessScope,
 };
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, Twist, wrap};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
@@ -64,6 +63,11 @@ pub const BROKEN: &[Broken] = &[
         name: "grants::transfer_accepts_duplicate_ids",
         bug: "H7: duplicate ids in a transfer are silently de-duplicated instead of InvalidRequest",
         make: |clock| wrap(clock, TransferAcceptsDuplicateIds),
+    },
+    Broken {
+        name: "grants::has_grant_ignores_frame",
+        bug: "H5/M1: an overridden has_handle_grant matches the session id only, so a session scope 'has' its frames' grants",
+        make: |clock| wrap(clock, HasGrantIgnoresFrame),
     },
 ];
 
@@ -176,7 +180,10 @@ impl Twist for GrantsForProcessInGrantOrder {
         process_id: &str,
         descriptor: ProcessHandleDescriptor,
     ) -> Result<ProcessHandleGrant, PluginError> {
-        let grant = base.inner.grant_handle(scope, process_id, descriptor).await?;
+        let grant = base
+            .inner
+            .grant_handle(scope, process_id, descriptor)
+            .await?;
         let key = (grant.scope.id(), grant.process_id.clone());
         let mut order = self.order.lock().unwrap();
         if !order.contains(&key) {
@@ -248,7 +255,9 @@ impl Twist for TransferDropsDescriptor {
         to: &ProcessScope,
         process_ids: &[String],
     ) -> Result<(), PluginError> {
-        base.inner.transfer_handle_grants(from, to, process_ids).await?;
+        base.inner
+            .transfer_handle_grants(from, to, process_ids)
+            .await?;
         if from.normalized().id() != to.normalized().id() {
             for id in process_ids {
                 let plain = ProcessHandleDescriptor::default();
@@ -270,7 +279,9 @@ impl Twist for TransferToSameScopeRevokes {
         to: &ProcessScope,
         process_ids: &[String],
     ) -> Result<(), PluginError> {
-        base.inner.transfer_handle_grants(from, to, process_ids).await?;
+        base.inner
+            .transfer_handle_grants(from, to, process_ids)
+            .await?;
         if from.normalized().id() == to.normalized().id() {
             for id in process_ids {
                 base.inner.revoke_handle(from, id).await?;
@@ -298,5 +309,24 @@ impl Twist for TransferAcceptsDuplicateIds {
             .cloned()
             .collect();
         base.inner.transfer_handle_grants(from, to, &unique).await
+    }
+}
+
+struct HasGrantIgnoresFrame;
+
+#[async_trait]
+impl Twist for HasGrantIgnoresFrame {
+    async fn has_handle_grant(
+        &self,
+        base: &Base,
+        scope: &ProcessScope,
+        process_id: &str,
+    ) -> Result<bool, PluginError> {
+        let grants = base.model().handle_grants_for_process(process_id);
+        Ok(grants.is_ok_and(|grants| {
+            grants
+                .iter()
+                .any(|g| g.scope.session_id == scope.session_id)
+        }))
     }
 }

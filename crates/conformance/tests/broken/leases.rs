@@ -11,8 +11,8 @@ use procreg::{
     ProcessEventAppendResult, ProcessLease, ProcessLeaseCompletion, ProcessRecord,
 };
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, Twist, wrap};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
@@ -169,7 +169,11 @@ impl Twist for StaleReleaseFreesLiveLease {
         completion: &ProcessLeaseCompletion,
     ) -> Result<(), PluginError> {
         match stored_lease(base, &completion.process_id) {
-            Some(current) => base.inner.complete_process_lease(&current.completion()).await,
+            Some(current) => {
+                base.inner
+                    .complete_process_lease(&current.completion())
+                    .await
+            }
             None => Ok(()),
         }
     }
@@ -186,7 +190,10 @@ impl Twist for LiveAtExpiryInstant {
         owner_id: &str,
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
-        let running = base.record(process_id).await.is_some_and(|r| !r.is_terminal());
+        let running = base
+            .record(process_id)
+            .await
+            .is_some_and(|r| !r.is_terminal());
         if let Some(lease) = stored_lease(base, process_id)
             && running
             && !is_blank(owner_id)
@@ -328,14 +335,15 @@ impl Twist for RenewRevivesExpiredLease {
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
         match base.inner.renew_process_lease(lease, ttl_ms).await {
-            Err(e) if e.kind() == ErrorKind::LeaseLost => match stored_lease(base, &lease.process_id)
-            {
-                Some(stored) if same_lease(&stored, lease) => Ok(ProcessLease {
-                    expires_at_ms: base.now().saturating_add(ttl_ms),
-                    ..stored
-                }),
-                _ => Err(e),
-            },
+            Err(e) if e.kind() == ErrorKind::LeaseLost => {
+                match stored_lease(base, &lease.process_id) {
+                    Some(stored) if same_lease(&stored, lease) => Ok(ProcessLease {
+                        expires_at_ms: base.now().saturating_add(ttl_ms),
+                        ..stored
+                    }),
+                    _ => Err(e),
+                }
+            }
             other => other,
         }
     }
@@ -447,7 +455,10 @@ impl Twist for SameOwnerGetsLeaseHeld {
         owner_id: &str,
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
-        let running = base.record(process_id).await.is_some_and(|r| !r.is_terminal());
+        let running = base
+            .record(process_id)
+            .await
+            .is_some_and(|r| !r.is_terminal());
         if let Some(live) = live_lease(base, process_id)
             && running
             && live.owner_id == owner_id

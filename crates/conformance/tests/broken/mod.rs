@@ -16,7 +16,10 @@ mod events;
 mod grants;
 mod leases;
 mod records;
+mod registrations;
 mod sessions;
+mod terminal;
+mod waits;
 mod wakes;
 
 use std::sync::{Arc, OnceLock};
@@ -54,8 +57,11 @@ pub fn catalogue() -> Vec<Broken> {
     [
         leases::BROKEN,
         events::BROKEN,
+        terminal::BROKEN,
+        waits::BROKEN,
         wakes::BROKEN,
         completion::BROKEN,
+        registrations::BROKEN,
         records::BROKEN,
         grants::BROKEN,
         sessions::BROKEN,

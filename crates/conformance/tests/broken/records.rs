@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use procreg::canonical::hash;
 use procreg::{
     DurabilityTier, ErrorKind, PluginError, ProcessExternalRef, ProcessHandleDescriptor,
-    ProcessHandleGrant, ProcessRecord, ProcessRegistration, ProcessScope, WakeDedupeKey,
+    ProcessHandleGrant, ProcessRecord, ProcessRegistration, ProcessScope,
 };
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, NoBug, Twist, wrap, wrap_shared};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
@@ -67,24 +66,29 @@ pub const BROKEN: &[Broken] = &[
         make: |clock| wrap(clock, NewRecordNotYetUpdated::default()),
     },
     Broken {
-        name: "records::hash_of_registration_as_given",
-        bug: "R2: registration_hash is the hash of the registration as given, not of the normalized one",
-        make: |clock| wrap(clock, HashOfRegistrationAsGiven),
-    },
-    Broken {
         name: "records::reregister_terminal_is_already_terminal",
         bug: "R4: re-registering a terminal process with the same registration answers AlreadyTerminal",
         make: |clock| wrap(clock, ReregisterTerminalIsAlreadyTerminal),
     },
     Broken {
-        name: "records::forbidden_characters_replaced",
-        bug: "R1/V2: NUL and newline in ids, names and keys of a registration are replaced by `?` instead of rejected",
-        make: |clock| wrap(clock, ForbiddenCharactersReplaced),
-    },
-    Broken {
         name: "records::external_ref_on_unknown_is_conflict",
         bug: "X1: set_external_ref reads 'no row updated' as a conflict, so an unknown id answers ExternalRefConflict",
         make: |clock| wrap(clock, ExternalRefOnUnknownIsConflict),
+    },
+    Broken {
+        name: "records::ref_refused_on_terminal",
+        bug: "X1: set_external_ref on a terminal process answers AlreadyTerminal",
+        make: |clock| wrap(clock, RefRefusedOnTerminal),
+    },
+    Broken {
+        name: "records::null_metadata_kept",
+        bug: "J1/X2: external-ref metadata Some(null) is stored and returned as is instead of normalized to None",
+        make: |clock| wrap(clock, NullMetadataKept::default()),
+    },
+    Broken {
+        name: "records::ids_compared_case_insensitively",
+        bug: "R6/O1: get_process looks ids up under a case-insensitive collation, so `P1` finds `p1`",
+        make: |clock| wrap(clock, IdsComparedCaseInsensitively),
     },
     Broken {
         name: "records::fresh_instances_share_state",
@@ -101,7 +105,10 @@ struct Touches {
 
 impl Touches {
     fn touch(&self, process_id: &str, now_ms: u64) {
-        self.at.lock().unwrap().insert(process_id.to_owned(), now_ms);
+        self.at
+            .lock()
+            .unwrap()
+            .insert(process_id.to_owned(), now_ms);
     }
 
     fn patch(&self, mut record: ProcessRecord) -> ProcessRecord {
@@ -217,7 +224,10 @@ impl Twist for EqualRefTouchesUpdatedAt {
         process_id: &str,
         external_ref: ProcessExternalRef,
     ) -> Result<ProcessRecord, PluginError> {
-        let record = base.inner.set_external_ref(process_id, external_ref).await?;
+        let record = base
+            .inner
+            .set_external_ref(process_id, external_ref)
+            .await?;
         self.touches.touch(process_id, base.now());
         Ok(self.touches.patch(record))
     }
@@ -360,22 +370,6 @@ impl Twist for NewRecordNotYetUpdated {
     }
 }
 
-struct HashOfRegistrationAsGiven;
-
-#[async_trait]
-impl Twist for HashOfRegistrationAsGiven {
-    async fn register_process(
-        &self,
-        base: &Base,
-        registration: ProcessRegistration,
-    ) -> Result<ProcessRecord, PluginError> {
-        let as_given = hash(&registration);
-        let mut record = base.inner.register_process(registration).await?;
-        record.registration_hash = as_given;
-        Ok(record)
-    }
-}
-
 struct ReregisterTerminalIsAlreadyTerminal;
 
 #[async_trait]
@@ -392,34 +386,6 @@ impl Twist for ReregisterTerminalIsAlreadyTerminal {
             return Err(PluginError::AlreadyTerminal { process_id: id });
         }
         Ok(record)
-    }
-}
-
-struct ForbiddenCharactersReplaced;
-
-fn replace_forbidden(text: &mut String) {
-    *text = text.replace(['\0', '\n'], "?");
-}
-
-#[async_trait]
-impl Twist for ForbiddenCharactersReplaced {
-    async fn register_process(
-        &self,
-        base: &Base,
-        mut registration: ProcessRegistration,
-    ) -> Result<ProcessRecord, PluginError> {
-        replace_forbidden(&mut registration.id);
-        replace_forbidden(&mut registration.provenance.owner_scope.session_id);
-        replace_forbidden(&mut registration.provenance.host_profile_id);
-        for event_type in &mut registration.event_types {
-            replace_forbidden(&mut event_type.name);
-            if let Some(wake) = event_type.wake.as_mut()
-                && let WakeDedupeKey::Const(key) = &mut wake.dedupe_key
-            {
-                replace_forbidden(key);
-            }
-        }
-        base.inner.register_process(registration).await
     }
 }
 
@@ -441,5 +407,105 @@ impl Twist for ExternalRefOnUnknownIsConflict {
             }
             other => other,
         }
+    }
+}
+
+struct RefRefusedOnTerminal;
+
+#[async_trait]
+impl Twist for RefRefusedOnTerminal {
+    async fn set_external_ref(
+        &self,
+        base: &Base,
+        process_id: &str,
+        external_ref: ProcessExternalRef,
+    ) -> Result<ProcessRecord, PluginError> {
+        if base
+            .record(process_id)
+            .await
+            .is_some_and(|r| r.is_terminal())
+        {
+            return Err(PluginError::AlreadyTerminal {
+                process_id: process_id.to_owned(),
+            });
+        }
+        base.inner.set_external_ref(process_id, external_ref).await
+    }
+}
+
+/// Processes whose ref was given with metadata `Some(null)`.
+#[derive(Default)]
+struct NullMetadataKept {
+    null_metadata: Mutex<BTreeSet<String>>,
+}
+
+impl NullMetadataKept {
+    fn patch(&self, mut record: ProcessRecord) -> ProcessRecord {
+        if self.null_metadata.lock().unwrap().contains(&record.id)
+            && let Some(external_ref) = record.external_ref.as_mut()
+        {
+            external_ref.metadata = Some(serde_json::Value::Null);
+        }
+        record
+    }
+}
+
+#[async_trait]
+impl Twist for NullMetadataKept {
+    async fn set_external_ref(
+        &self,
+        base: &Base,
+        process_id: &str,
+        external_ref: ProcessExternalRef,
+    ) -> Result<ProcessRecord, PluginError> {
+        let null = external_ref.metadata == Some(serde_json::Value::Null);
+        let first = base
+            .record(process_id)
+            .await
+            .is_some_and(|r| r.external_ref.is_none());
+        let record = base
+            .inner
+            .set_external_ref(process_id, external_ref)
+            .await?;
+        if null && first {
+            self.null_metadata
+                .lock()
+                .unwrap()
+                .insert(process_id.to_owned());
+        }
+        Ok(self.patch(record))
+    }
+
+    async fn get_process(
+        &self,
+        base: &Base,
+        process_id: &str,
+    ) -> Result<Option<ProcessRecord>, PluginError> {
+        Ok(base
+            .inner
+            .get_process(process_id)
+            .await?
+            .map(|r| self.patch(r)))
+    }
+}
+
+struct IdsComparedCaseInsensitively;
+
+#[async_trait]
+impl Twist for IdsComparedCaseInsensitively {
+    async fn get_process(
+        &self,
+        base: &Base,
+        process_id: &str,
+    ) -> Result<Option<ProcessRecord>, PluginError> {
+        if let Some(record) = base.inner.get_process(process_id).await? {
+            return Ok(Some(record));
+        }
+        let model = base.model();
+        let folded = model
+            .process_ids()
+            .find(|id| id.to_lowercase() == process_id.to_lowercase())
+            .map(str::to_owned);
+        Ok(folded.and_then(|id| model.get_process(&id)))
     }
 }

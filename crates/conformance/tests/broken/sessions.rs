@@ -9,49 +9,74 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use procreg::{PluginError, ProcessScope, ProcessSessionDeleteReport};
 
-use procreg::ProcessRegistry;
 use super::{Base, Broken, Twist, wrap};
+use procreg::ProcessRegistry;
 
 pub const BROKEN: &[Broken] = &[
     Broken {
         name: "sessions::delete_forgets_frame_scopes",
         bug: "S1/S3: session deletion removes the session scope's grants and wakes but not its frames'",
-        make: |clock| wrap(clock, Deletion {
-            matches: |scope, sid| scope.session_id == sid && scope.agent_frame_id.is_none(),
-            ..Deletion::CORRECT
-        }),
+        make: |clock| {
+            wrap(
+                clock,
+                Deletion {
+                    matches: |scope, sid| scope.session_id == sid && scope.agent_frame_id.is_none(),
+                    ..Deletion::CORRECT
+                },
+            )
+        },
     },
     Broken {
         name: "sessions::delete_by_id_prefix",
         bug: "S1/S4: session deletion matches session ids by prefix, so deleting `s1` also deletes `s10`",
-        make: |clock| wrap(clock, Deletion {
-            matches: |scope, sid| scope.session_id.starts_with(sid),
-            ..Deletion::CORRECT
-        }),
+        make: |clock| {
+            wrap(
+                clock,
+                Deletion {
+                    matches: |scope, sid| scope.session_id.starts_with(sid),
+                    ..Deletion::CORRECT
+                },
+            )
+        },
     },
     Broken {
         name: "sessions::delete_keeps_pending_wakes",
         bug: "S3: session deletion revokes grants but leaves wakes targeted at the session pending",
-        make: |clock| wrap(clock, Deletion {
-            clears_wakes: false,
-            ..Deletion::CORRECT
-        }),
+        make: |clock| {
+            wrap(
+                clock,
+                Deletion {
+                    clears_wakes: false,
+                    ..Deletion::CORRECT
+                },
+            )
+        },
     },
     Broken {
         name: "sessions::delete_cancels_shared_processes",
         bug: "S2: every running process that lost a grant is listed for cancellation, even when another scope still holds it",
-        make: |clock| wrap(clock, Deletion {
-            looks_for_other_grants: false,
-            ..Deletion::CORRECT
-        }),
+        make: |clock| {
+            wrap(
+                clock,
+                Deletion {
+                    looks_for_other_grants: false,
+                    ..Deletion::CORRECT
+                },
+            )
+        },
     },
     Broken {
         name: "sessions::delete_lists_terminal_processes",
         bug: "S2: terminal processes that lost a grant are listed in cancel/preserved",
-        make: |clock| wrap(clock, Deletion {
-            skips_terminal: false,
-            ..Deletion::CORRECT
-        }),
+        make: |clock| {
+            wrap(
+                clock,
+                Deletion {
+                    skips_terminal: false,
+                    ..Deletion::CORRECT
+                },
+            )
+        },
     },
 ];
 

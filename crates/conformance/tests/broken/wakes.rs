@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use procreg::canonical::{sha256_hex, to_canonical_json, wake_id};
 use procreg::{
     ErrorKind, MaterializedWake, PluginError, ProcessEvent, ProcessEventAppendRequest,
-    ProcessEventAppendResult, ProcessRecord, ProcessRegistry, ProcessWakeDelivery,
-    ProcessWakeSpec, WakeDedupeKey,
+    ProcessEventAppendResult, ProcessRecord, ProcessRegistry, ProcessWakeDelivery, ProcessWakeSpec,
+    WakeDedupeKey,
 };
 use serde_json::Value;
 
@@ -53,6 +53,11 @@ pub const BROKEN: &[Broken] = &[
         bug: "E13: ack_wake of a sequence the process never had answers Ok instead of UnknownEvent",
         make: |clock| wrap(clock, AckOfUnknownEventOk),
     },
+    Broken {
+        name: "wakes::missing_value_renders_empty",
+        bug: "E7: a wake input or dedupe pointer that finds no value renders as \"\" instead of InvalidEvent",
+        make: |clock| wrap(clock, MissingValueRendersEmpty),
+    },
 ];
 
 /// The wake spec of `event_type` on `record`, if it is a wake type.
@@ -70,7 +75,11 @@ fn rendered(value: &Value) -> String {
 
 /// Rewrites the wake of an append result (and its delivery) with input and pointer key
 /// rendered by `render`.
-fn rerender(result: &mut ProcessEventAppendResult, spec: &ProcessWakeSpec, render: fn(&Value) -> String) {
+fn rerender(
+    result: &mut ProcessEventAppendResult,
+    spec: &ProcessWakeSpec,
+    render: fn(&Value) -> String,
+) {
     let payload = result.event.payload.clone();
     let Some(wake) = result.event.wake.as_mut() else {
         return;
@@ -92,7 +101,10 @@ struct OnlyNullAndFalseAreFalsy;
 
 impl OnlyNullAndFalseAreFalsy {
     /// The wake this bug materializes where the contract materializes none.
-    fn extra_wake(spec: &ProcessWakeSpec, request: &ProcessEventAppendRequest) -> Option<(String, WakeDedupeKey)> {
+    fn extra_wake(
+        spec: &ProcessWakeSpec,
+        request: &ProcessEventAppendRequest,
+    ) -> Option<(String, WakeDedupeKey)> {
         let when = request.payload.pointer(spec.when.as_deref()?)?;
         let js_truthy = when == &Value::String(String::new())
             || when.as_array().is_some_and(Vec::is_empty)
@@ -129,7 +141,9 @@ impl Twist for OnlyNullAndFalseAreFalsy {
             let event = &result.event;
             let dedupe_key = match key {
                 WakeDedupeKey::EventIdentity => format!("{process_id}:{}", event.sequence),
-                WakeDedupeKey::Pointer(p) => event.payload.pointer(&p).map(rendered).unwrap_or_default(),
+                WakeDedupeKey::Pointer(p) => {
+                    event.payload.pointer(&p).map(rendered).unwrap_or_default()
+                }
                 WakeDedupeKey::Const(k) => k,
             };
             result.event.wake = Some(MaterializedWake {
@@ -222,7 +236,10 @@ impl Twist for WakeIdWithoutSeparator {
         if let Some(delivery) = result.wake_delivery.as_mut() {
             let text = format!("{}{}", delivery.target_scope.id(), delivery.dedupe_key);
             delivery.wake_id = format!("wake:{}", sha256_hex(text.as_bytes()));
-            debug_assert_ne!(delivery.wake_id, wake_id(&delivery.target_scope, &delivery.dedupe_key));
+            debug_assert_ne!(
+                delivery.wake_id,
+                wake_id(&delivery.target_scope, &delivery.dedupe_key)
+            );
         }
         Ok(result)
     }
@@ -246,7 +263,12 @@ struct AckLeavesWakePending;
 
 #[async_trait]
 impl Twist for AckLeavesWakePending {
-    async fn ack_wake(&self, base: &Base, process_id: &str, sequence: u64) -> Result<(), PluginError> {
+    async fn ack_wake(
+        &self,
+        base: &Base,
+        process_id: &str,
+        sequence: u64,
+    ) -> Result<(), PluginError> {
         let events = base.inner.events_after(process_id, 0).await?;
         if events.iter().any(|e| e.sequence == sequence) {
             Ok(())
@@ -263,10 +285,56 @@ struct AckOfUnknownEventOk;
 
 #[async_trait]
 impl Twist for AckOfUnknownEventOk {
-    async fn ack_wake(&self, base: &Base, process_id: &str, sequence: u64) -> Result<(), PluginError> {
+    async fn ack_wake(
+        &self,
+        base: &Base,
+        process_id: &str,
+        sequence: u64,
+    ) -> Result<(), PluginError> {
         match base.inner.ack_wake(process_id, sequence).await {
             Err(e) if e.kind() == ErrorKind::UnknownEvent => Ok(()),
             other => other,
+        }
+    }
+}
+
+struct MissingValueRendersEmpty;
+
+/// Sets `""` at every top-level pointer (`/name`) of the spec that finds no value.
+fn fill_missing(payload: &mut Value, spec: &ProcessWakeSpec) {
+    let mut pointers = vec![spec.input.clone()];
+    if let WakeDedupeKey::Pointer(p) = &spec.dedupe_key {
+        pointers.push(p.clone());
+    }
+    for pointer in pointers {
+        if payload.pointer(&pointer).is_none()
+            && let (Some(name), Some(map)) = (pointer.strip_prefix('/'), payload.as_object_mut())
+        {
+            map.insert(name.to_owned(), Value::String(String::new()));
+        }
+    }
+}
+
+#[async_trait]
+impl Twist for MissingValueRendersEmpty {
+    async fn append_event(
+        &self,
+        base: &Base,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
+        let answer = base.inner.append_event(process_id, request.clone()).await;
+        let spec = base
+            .record(process_id)
+            .await
+            .and_then(|r| wake_spec(&r, &request.event_type));
+        match (answer, spec) {
+            (Err(e), Some(spec)) if e.kind() == ErrorKind::InvalidEvent => {
+                let mut filled = request;
+                fill_missing(&mut filled.payload, &spec);
+                base.inner.append_event(process_id, filled).await
+            }
+            (answer, _) => answer,
         }
     }
 }
