@@ -8,6 +8,7 @@
 //! `1.0`, or `0.0` and `-0.0`, are different values to every law.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub struct Ctx {
     harness: Arc<dyn DynHarness>,
     caps: Capabilities,
     clock: ManualClock,
+    tick_ms: Arc<AtomicU64>,
     progress: Arc<Mutex<Progress>>,
     instances: Mutex<u32>,
 }
@@ -80,6 +82,7 @@ impl Ctx {
             harness,
             caps,
             clock: ManualClock::new(START_MS),
+            tick_ms: Arc::new(AtomicU64::new(0)),
             progress,
             instances: Mutex::new(0),
         }
@@ -98,6 +101,13 @@ impl Ctx {
     /// Moves the injected clock forward by `delta_ms` (saturating at 2^63 - 1, V3).
     pub fn advance_ms(&self, delta_ms: u64) {
         self.clock.advance(delta_ms);
+    }
+
+    /// Makes the injected clock move forward by `delta_ms` after every reading a registry takes
+    /// (`0` stops it), so a call that reads its clock twice writes two different times (T1).
+    /// [`Ctx::now_ms`] does not move it.
+    pub fn tick_on_every_read(&self, delta_ms: u64) {
+        self.tick_ms.store(delta_ms, Ordering::SeqCst);
     }
 
     /// A fresh, empty registry on the injected clock, with its own label.
@@ -340,7 +350,10 @@ impl Ctx {
             })
             .collect();
         let label = if n == 1 { base } else { format!("{base}_{n}") };
-        let clock: SharedClock = Arc::new(self.clock.clone());
+        let clock: SharedClock = Arc::new(LawClock {
+            clock: self.clock.clone(),
+            tick_ms: self.tick_ms.clone(),
+        });
         Instance { label, clock }
     }
 
@@ -406,6 +419,25 @@ impl Ctx {
             actual,
             class,
         }
+    }
+}
+
+/// The clock a law's registries read: the law's [`ManualClock`], moved on by `tick_ms` after
+/// each reading (see [`Ctx::tick_on_every_read`]).
+#[derive(Debug)]
+struct LawClock {
+    clock: ManualClock,
+    tick_ms: Arc<AtomicU64>,
+}
+
+impl Clock for LawClock {
+    fn now_ms(&self) -> u64 {
+        let now = self.clock.now_ms();
+        let tick = self.tick_ms.load(Ordering::SeqCst);
+        if tick > 0 {
+            self.clock.advance(tick);
+        }
+        now
     }
 }
 

@@ -12,8 +12,9 @@ use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use procreg::{PluginError, ProcessRegistry, SharedClock};
-use procreg_reference::MemoryRegistry;
+use procreg_reference::{MemoryRegistry, Model};
 
+use crate::plan::StorageFaults;
 use crate::rng::SimRng;
 
 /// A registry the world can open, crash and reopen.
@@ -38,6 +39,18 @@ pub trait SimTarget {
         clock: SharedClock,
         rng: &mut SimRng,
     ) -> Result<Arc<dyn ProcessRegistry>, PluginError>;
+
+    /// Takes the run's storage faults (torn writes at crashes) before the first open; targets
+    /// without simulated storage ignore them.
+    fn set_storage_faults(&mut self, faults: &StorageFaults) {
+        let _ = faults;
+    }
+
+    /// The open registry's Model, when the target can show it (white-box durability checks,
+    /// D6); `None` for black-box targets.
+    fn inspect_model(&self) -> Option<Model> {
+        None
+    }
 }
 
 /// `MemoryRegistry` as a sim target (Inline: never crashed by the world).

@@ -6,7 +6,9 @@
 //! 1. open the target on the world's [`SimClock`] and put a [`FaultyLink`] in front of it;
 //! 2. let the workload spawn its clients (they call only through the link);
 //! 3. run the executor, stopping at each planned registry crash (durable targets only) to
-//!    crash the link (calls in flight see `Unavailable`), crash and reopen the target;
+//!    crash the link (calls in flight see `Unavailable`), crash and reopen the target, and
+//!    read the reopened registry through a [`ReopenProbe`] before any client reaches it
+//!    (the durability checker compares it with what was acknowledged before the crash);
 //! 4. run on until every client finishes, the run goes quiescent, or the poll budget is spent.
 //!
 //! The returned [`RunReport`] holds the seed, plan, history, outcome and a trace fingerprint;
@@ -14,6 +16,7 @@
 
 use procreg::PluginError;
 
+use crate::check::durability::ReopenProbe;
 use crate::clock::SimClock;
 use crate::executor::{BlockedTask, Executor, RunOutcome};
 use crate::history::History;
@@ -31,6 +34,7 @@ pub struct WorldBuilder {
     seed: u64,
     plan: FaultPlan,
     max_polls: u64,
+    probe_after_reopen: bool,
 }
 
 impl WorldBuilder {
@@ -52,6 +56,12 @@ impl WorldBuilder {
         self
     }
 
+    /// Whether to take a [`ReopenProbe`] after every registry reopen. Default `true`.
+    pub fn probe_after_reopen(mut self, probe: bool) -> Self {
+        self.probe_after_reopen = probe;
+        self
+    }
+
     /// The world.
     pub fn build(self) -> World {
         let clock = SimClock::new(START_MS);
@@ -61,6 +71,7 @@ impl WorldBuilder {
             seed: self.seed,
             plan: self.plan,
             max_polls: self.max_polls,
+            probe_after_reopen: self.probe_after_reopen,
         }
     }
 }
@@ -72,6 +83,7 @@ pub struct World {
     seed: u64,
     plan: FaultPlan,
     max_polls: u64,
+    probe_after_reopen: bool,
 }
 
 /// How a run ended.
@@ -98,6 +110,9 @@ pub struct RunReport {
     pub end: RunEnd,
     /// Registry crashes performed, with their virtual times.
     pub registry_crashes: Vec<u64>,
+    /// What each reopened registry held before any client reached it (one per crash, when
+    /// probing is on), for [`check_durability`](crate::check::check_durability).
+    pub probes: Vec<ReopenProbe>,
     /// A fingerprint of the schedule: equal for equal runs.
     pub trace_hash: u64,
     /// The per-poll trace, to name the first diverging step of two runs.
@@ -115,6 +130,7 @@ impl World {
             seed: 0,
             plan: FaultPlan::default(),
             max_polls: 200_000,
+            probe_after_reopen: true,
         }
     }
 
@@ -144,6 +160,7 @@ impl World {
         target: &mut dyn SimTarget,
         spawn_clients: impl FnOnce(&mut Executor, &FaultyLink),
     ) -> Result<RunReport, PluginError> {
+        target.set_storage_faults(&self.plan.storage);
         let registry = finish_now(target.open(self.clock.shared()))?;
         let link = FaultyLink::new(self.plan.clone(), self.clock.clone(), registry);
         spawn_clients(&mut self.executor, &link);
@@ -162,6 +179,7 @@ impl World {
         };
         crash_times.sort_unstable();
         let mut crashes = Vec::new();
+        let mut probes = Vec::new();
         let mut polls_left = self.max_polls;
         for at in crash_times {
             let before = self.executor.polls();
@@ -174,6 +192,16 @@ impl World {
             crashes.push(self.clock.now_ms_value());
             let reopened =
                 finish_now(target.crash_and_reopen(old, self.clock.shared(), &mut storage_rng))?;
+            if self.probe_after_reopen {
+                let probe = ReopenProbe::take(
+                    reopened.as_ref(),
+                    &link.history(),
+                    link.epoch(),
+                    self.clock.now_ms_value(),
+                    target.inspect_model(),
+                );
+                probes.push(probe);
+            }
             link.reopen(reopened);
         }
         let end = match self.executor.run(polls_left) {
@@ -189,6 +217,7 @@ impl World {
             history,
             end,
             registry_crashes: crashes,
+            probes,
             trace_hash: fold_trace(&trace),
             trace,
             polls: self.executor.polls(),

@@ -43,6 +43,18 @@ pub mod validation;
 pub mod wait;
 pub mod wake;
 
+// Areas of sections 7-10, concurrency (A1) and clocks (T1, T2).
+mod answers;
+pub mod clock;
+pub mod concurrency;
+pub mod durability;
+pub mod grant;
+mod grant_setup;
+pub mod lease;
+pub mod session;
+pub mod transfer;
+pub mod worklist;
+
 /// The one list of laws. Calls `$callback! { $args <area> { <name>(<rules>) [<needs>], ... } ... }`
 /// (the catalogue and the `laws!` tests are both built from it).
 #[doc(hidden)]
@@ -148,6 +160,78 @@ macro_rules! for_each_law {
             provided {
                 live_grants_match_default("M1", "H4"),
                 has_grant_matches_default("M1", "H5"),
+            }
+            grant {
+                regrant_replaces_descriptor("H1"),
+                unknown_process_is_rejected("H1", "P1"),
+                blank_session_is_invalid_request("H1", "B1"),
+                terminal_process_may_be_granted("H1", "H3"),
+                revoke_is_idempotent_also_for_unknown_ids("H2"),
+                list_holds_exactly_the_scope("H3", "O1", "V2"),
+                live_list_excludes_terminal_processes("H4"),
+                has_handle_grant_is_exact("H5"),
+                grants_for_process_ascend_by_scope_id("H6", "O1"),
+                grants_never_touch_events_leases_or_records("H8", "R7"),
+            }
+            transfer {
+                transfer_moves_grants_keeping_descriptors("H7"),
+                missing_grant_moves_nothing("H7", "P1", "A2"),
+                duplicate_id_beats_missing_grant("H7", "P1"),
+                blank_session_is_invalid_request("H7", "B1", "P1"),
+                empty_list_and_same_scope_change_nothing("H7"),
+                terminal_processes_move("H7"),
+                frame_scopes_are_distinct_from_session_scope("H7", "V2"),
+                repeated_transfer_is_handle_not_granted("H7"),
+            }
+            session {
+                deletion_removes_session_and_frame_grants_never_by_prefix("S1", "V2"),
+                lost_grants_are_cancelled_or_preserved("S2", "O1"),
+                pending_wakes_of_the_session_stop_pending("S3"),
+                deletion_changes_nothing_else("S4"),
+                unknown_or_repeated_deletion_reports_nothing("S5", "B1"),
+                later_state_in_a_deleted_session_is_new("S6", "S5"),
+            }
+            lease {
+                first_claim_gets_fence_one("L2", "V1") [Clock],
+                claim_checks_follow_precedence("L1", "P1", "B1"),
+                lease_held_names_holder_and_expiry("L1"),
+                same_owner_reclaim_supersedes_earlier_lease("L2", "L3"),
+                lease_expires_exactly_at_expires_at("V1", "L1", "L2", "L4") [Clock],
+                zero_ttl_lease_is_born_expired("V1", "L2", "L4"),
+                renew_checks_owner_and_both_tokens("L4", "P1"),
+                renew_extends_from_now_keeping_claim_and_tokens("L4") [Clock],
+                expired_lease_cannot_renew("L4", "V1") [Clock],
+                renew_with_zero_ttl_leaves_lease_expired("L4", "V1"),
+                release_needs_current_token_and_is_idempotent("L5", "B1"),
+                release_keeps_the_fencing_counter("L5", "L6", "L2"),
+                lease_tokens_never_repeat_per_process("L6", "L2"),
+                terminal_event_leaves_lease_untouched("L8", "C5"),
+                leases_are_advisory("L7", "C5"),
+            }
+            worklist {
+                worklist_holds_running_records_leased_or_not("N1"),
+                worklist_ascends_by_byte_order("N1", "O1"),
+                worklist_empties_as_processes_end("N1"),
+            }
+            durability {
+                grants_and_refs_survive_reopen("D2", "D1", "H6", "X1") [Durable],
+                pending_wakes_survive_reopen("D6", "E12", "E13") [Durable],
+                deleted_sessions_stay_deleted_after_reopen("S5", "D2") [Durable],
+                tokens_are_never_reused_after_reopen("D3", "L6") [Durable],
+                keyed_appends_replay_after_reopen("D3", "E2", "C2") [Durable],
+                lease_state_survives_reopen("D6", "L1", "L3", "L4", "L5") [Durable],
+            }
+            concurrency {
+                racing_claims_have_one_winner("A1", "L1", "L2"),
+                racing_keyed_appends_share_one_sequence("A1", "E2"),
+                racing_equal_completions_append_one_terminal_event("A1", "C2"),
+                racing_different_completions_have_one_winner("A1", "C3"),
+                transfer_racing_session_deletion_is_all_or_nothing("A1", "H7", "S1", "S2"),
+                racing_appends_get_distinct_dense_sequences("A1", "E8"),
+            }
+            clock {
+                each_call_writes_one_reading("T1") [Clock],
+                timestamps_come_from_the_injected_clock("T2") [Clock],
             }
         }
     };

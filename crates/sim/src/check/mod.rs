@@ -1,5 +1,7 @@
 //! Checkers: what a run must satisfy, judged from its history.
 
+pub mod durability;
 pub mod invariants;
 
+pub use durability::{ProbeRead, ReopenProbe, check_durability};
 pub use invariants::{Violation, check_invariants};
