@@ -36,6 +36,6 @@ exec cargo mutants \
     --exclude 'crates/reference/src/model/tests.rs' \
     --jobs 1 \
     --minimum-test-timeout 60 \
+    --cargo-test-arg=--test=memory \
     --output "$OUT" \
-    "$@" \
-    -- --test memory
+    "$@"

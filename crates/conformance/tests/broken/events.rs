@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use procreg::Clock;
 use procreg::validate::is_blank;
 use procreg::{
     EVENT_CANCEL_REQUESTED, ErrorKind, PluginError, ProcessEvent, ProcessEventAppendRequest,
@@ -55,6 +56,11 @@ pub const BROKEN: &[Broken] = &[
         name: "events::type_names_collated",
         bug: "E3: event type names are matched under a case-insensitive, pad-space collation, so `NOTE` and `note ` append as `note`",
         make: |clock| wrap(clock, TypeNamesCollated),
+    },
+    Broken {
+        name: "events::occurred_at_from_wall_clock",
+        bug: "T2/E8: events are stamped with the database's wall clock (now()) instead of the injected clock",
+        make: |clock| wrap(clock, OccurredAtFromWallClock),
     },
 ];
 
@@ -268,5 +274,27 @@ impl Twist for TypeNamesCollated {
             }
             other => other,
         }
+    }
+}
+
+struct OccurredAtFromWallClock;
+
+fn wall_clock_ms() -> u64 {
+    procreg::SystemClock::new().now_ms()
+}
+
+#[async_trait]
+impl Twist for OccurredAtFromWallClock {
+    async fn append_event(
+        &self,
+        base: &Base,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
+        let mut result = base.inner.append_event(process_id, request).await?;
+        if !result.replayed {
+            result.event.occurred_at_ms = wall_clock_ms();
+        }
+        Ok(result)
     }
 }

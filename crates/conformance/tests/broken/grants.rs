@@ -69,6 +69,31 @@ pub const BROKEN: &[Broken] = &[
         bug: "H5/M1: an overridden has_handle_grant matches the session id only, so a session scope 'has' its frames' grants",
         make: |clock| wrap(clock, HasGrantIgnoresFrame),
     },
+    Broken {
+        name: "grants::blank_session_checked_with_is_empty",
+        bug: "H1/B1: the grant's session id is checked with is_empty(), so a whitespace-only session is granted",
+        make: |clock| wrap(clock, BlankSessionCheckedWithIsEmpty),
+    },
+    Broken {
+        name: "grants::grant_refused_on_terminal",
+        bug: "H1: grant_handle on a terminal process answers AlreadyTerminal",
+        make: |clock| wrap(clock, GrantRefusedOnTerminal),
+    },
+    Broken {
+        name: "grants::live_list_includes_terminal",
+        bug: "H4/M1: an overridden list_live_handle_grants forgets to filter out terminal processes",
+        make: |clock| wrap(clock, LiveListIncludesTerminal),
+    },
+    Broken {
+        name: "grants::transfer_skips_ids_already_moved",
+        bug: "H7: a transfer skips ids already granted in `to` (made 'idempotent'), so a repeated transfer is Ok, not HandleNotGranted",
+        make: |clock| wrap(clock, TransferSkipsIdsAlreadyMoved),
+    },
+    Broken {
+        name: "grants::transfer_of_terminal_not_granted",
+        bug: "H7: transfer looks grants up among live ones, so a terminal process's grant is HandleNotGranted",
+        make: |clock| wrap(clock, TransferOfTerminalNotGranted),
+    },
 ];
 
 /// The stored grant of exactly `scope` on `process_id`, if any.
@@ -328,5 +353,118 @@ impl Twist for HasGrantIgnoresFrame {
                 .iter()
                 .any(|g| g.scope.session_id == scope.session_id)
         }))
+    }
+}
+
+struct BlankSessionCheckedWithIsEmpty;
+
+#[async_trait]
+impl Twist for BlankSessionCheckedWithIsEmpty {
+    async fn grant_handle(
+        &self,
+        base: &Base,
+        scope: &ProcessScope,
+        process_id: &str,
+        descriptor: ProcessHandleDescriptor,
+    ) -> Result<ProcessHandleGrant, PluginError> {
+        let sid = &scope.session_id;
+        if !sid.is_empty() && is_blank(sid) && base.record(process_id).await.is_some() {
+            return Ok(ProcessHandleGrant {
+                scope: scope.normalized(),
+                process_id: process_id.to_owned(),
+                descriptor,
+            });
+        }
+        base.inner.grant_handle(scope, process_id, descriptor).await
+    }
+}
+
+struct GrantRefusedOnTerminal;
+
+#[async_trait]
+impl Twist for GrantRefusedOnTerminal {
+    async fn grant_handle(
+        &self,
+        base: &Base,
+        scope: &ProcessScope,
+        process_id: &str,
+        descriptor: ProcessHandleDescriptor,
+    ) -> Result<ProcessHandleGrant, PluginError> {
+        if base
+            .record(process_id)
+            .await
+            .is_some_and(|r| r.is_terminal())
+        {
+            return Err(PluginError::AlreadyTerminal {
+                process_id: process_id.to_owned(),
+            });
+        }
+        base.inner.grant_handle(scope, process_id, descriptor).await
+    }
+}
+
+struct LiveListIncludesTerminal;
+
+#[async_trait]
+impl Twist for LiveListIncludesTerminal {
+    async fn list_live_handle_grants(
+        &self,
+        base: &Base,
+        scope: &ProcessScope,
+    ) -> Result<Vec<ProcessHandleGrantEntry>, PluginError> {
+        base.inner.list_handle_grants(scope).await
+    }
+}
+
+struct TransferSkipsIdsAlreadyMoved;
+
+#[async_trait]
+impl Twist for TransferSkipsIdsAlreadyMoved {
+    async fn transfer_handle_grants(
+        &self,
+        base: &Base,
+        from: &ProcessScope,
+        to: &ProcessScope,
+        process_ids: &[String],
+    ) -> Result<(), PluginError> {
+        let mut remaining = Vec::new();
+        for id in process_ids {
+            let moved =
+                stored_grant(base, from, id).is_none() && stored_grant(base, to, id).is_some();
+            if !moved {
+                remaining.push(id.clone());
+            }
+        }
+        if remaining.is_empty() && !process_ids.is_empty() {
+            return Ok(());
+        }
+        base.inner
+            .transfer_handle_grants(from, to, &remaining)
+            .await
+    }
+}
+
+struct TransferOfTerminalNotGranted;
+
+#[async_trait]
+impl Twist for TransferOfTerminalNotGranted {
+    async fn transfer_handle_grants(
+        &self,
+        base: &Base,
+        from: &ProcessScope,
+        to: &ProcessScope,
+        process_ids: &[String],
+    ) -> Result<(), PluginError> {
+        for id in process_ids {
+            if base.record(id).await.is_some_and(|r| r.is_terminal()) {
+                return Err(PluginError::HandleNotGranted {
+                    scope_id: from.normalized().id(),
+                    process_id: id.clone(),
+                });
+            }
+        }
+        base.inner
+            .transfer_handle_grants(from, to, process_ids)
+            .await
     }
 }

@@ -95,6 +95,16 @@ pub const BROKEN: &[Broken] = &[
         bug: "L1/P1: claim validates the owner first, so a blank owner on an unknown process answers InvalidRequest, not UnknownProcess",
         make: |clock| wrap(clock, OwnerValidatedBeforeProcess),
     },
+    Broken {
+        name: "leases::fencing_starts_at_zero",
+        bug: "L2: the fencing token is the counter read before its increment, so the first claim gets 0",
+        make: |clock| wrap(clock, FencingStartsAtZero),
+    },
+    Broken {
+        name: "leases::lease_held_names_claimant",
+        bug: "L1: LeaseHeld names the caller's owner id instead of the holder's",
+        make: |clock| wrap(clock, LeaseHeldNamesClaimant),
+    },
 ];
 
 /// The stored lease of `process_id` (live or expired) in the reference state.
@@ -577,5 +587,68 @@ impl Twist for OwnerValidatedBeforeProcess {
         base.inner
             .claim_process_lease(process_id, owner_id, ttl_ms)
             .await
+    }
+}
+
+struct FencingStartsAtZero;
+
+#[async_trait]
+impl Twist for FencingStartsAtZero {
+    async fn claim_process_lease(
+        &self,
+        base: &Base,
+        process_id: &str,
+        owner_id: &str,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        let mut lease = base
+            .inner
+            .claim_process_lease(process_id, owner_id, ttl_ms)
+            .await?;
+        lease.fencing_token -= 1;
+        Ok(lease)
+    }
+
+    async fn renew_process_lease(
+        &self,
+        base: &Base,
+        lease: &ProcessLease,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        let mut presented = lease.clone();
+        presented.fencing_token = presented.fencing_token.saturating_add(1);
+        let mut renewed = base.inner.renew_process_lease(&presented, ttl_ms).await?;
+        renewed.fencing_token -= 1;
+        Ok(renewed)
+    }
+}
+
+struct LeaseHeldNamesClaimant;
+
+#[async_trait]
+impl Twist for LeaseHeldNamesClaimant {
+    async fn claim_process_lease(
+        &self,
+        base: &Base,
+        process_id: &str,
+        owner_id: &str,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        let answer = base
+            .inner
+            .claim_process_lease(process_id, owner_id, ttl_ms)
+            .await;
+        match answer {
+            Err(PluginError::LeaseHeld {
+                process_id,
+                expires_at_ms,
+                ..
+            }) => Err(PluginError::LeaseHeld {
+                process_id,
+                holder_owner_id: owner_id.to_owned(),
+                expires_at_ms,
+            }),
+            other => other,
+        }
     }
 }

@@ -15,6 +15,7 @@ mod completion;
 mod events;
 mod grants;
 mod leases;
+mod races;
 mod records;
 mod registrations;
 mod sessions;
@@ -65,6 +66,7 @@ pub fn catalogue() -> Vec<Broken> {
         records::BROKEN,
         grants::BROKEN,
         sessions::BROKEN,
+        races::BROKEN,
     ]
     .concat()
 }
