@@ -51,6 +51,11 @@ pub const BROKEN: &[Broken] = &[
         make: |clock| wrap(clock, RenewChecksOwnerOnly),
     },
     Broken {
+        name: "leases::renew_ignores_fencing_token",
+        bug: "L4: renew matches owner and lease token but not the fencing token",
+        make: |clock| wrap(clock, RenewIgnoresFencingToken),
+    },
+    Broken {
         name: "leases::renew_revives_expired_lease",
         bug: "L4: renew of an expired (but not superseded) lease succeeds",
         make: |clock| wrap(clock, RenewRevivesExpiredLease),
@@ -327,6 +332,27 @@ impl Twist for RenewChecksOwnerOnly {
     ) -> Result<ProcessLease, PluginError> {
         match stored_lease(base, &lease.process_id) {
             Some(stored) if stored.owner_id == lease.owner_id => {
+                base.inner.renew_process_lease(&stored, ttl_ms).await
+            }
+            _ => base.inner.renew_process_lease(lease, ttl_ms).await,
+        }
+    }
+}
+
+struct RenewIgnoresFencingToken;
+
+#[async_trait]
+impl Twist for RenewIgnoresFencingToken {
+    async fn renew_process_lease(
+        &self,
+        base: &Base,
+        lease: &ProcessLease,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        match stored_lease(base, &lease.process_id) {
+            Some(stored)
+                if stored.owner_id == lease.owner_id && stored.lease_token == lease.lease_token =>
+            {
                 base.inner.renew_process_lease(&stored, ttl_ms).await
             }
             _ => base.inner.renew_process_lease(lease, ttl_ms).await,
