@@ -94,6 +94,11 @@ pub const BROKEN: &[Broken] = &[
         bug: "H7: transfer looks grants up among live ones, so a terminal process's grant is HandleNotGranted",
         make: |clock| wrap(clock, TransferOfTerminalNotGranted),
     },
+    Broken {
+        name: "grants::frame_id_not_checked",
+        bug: "V2/Z3: a grant's frame id is not checked for U+0000 or newline (only its session id is), so it is stored",
+        make: |clock| wrap(clock, FrameIdNotChecked),
+    },
 ];
 
 /// The stored grant of exactly `scope` on `process_id`, if any.
@@ -466,5 +471,32 @@ impl Twist for TransferOfTerminalNotGranted {
         base.inner
             .transfer_handle_grants(from, to, process_ids)
             .await
+    }
+}
+
+struct FrameIdNotChecked;
+
+#[async_trait]
+impl Twist for FrameIdNotChecked {
+    async fn grant_handle(
+        &self,
+        base: &Base,
+        scope: &ProcessScope,
+        process_id: &str,
+        descriptor: ProcessHandleDescriptor,
+    ) -> Result<ProcessHandleGrant, PluginError> {
+        let forbidden = scope
+            .agent_frame_id
+            .as_deref()
+            .is_some_and(procreg::validate::has_forbidden_char);
+        let session_ok = procreg::validate::session_id_problem(&scope.session_id).is_none();
+        if forbidden && session_ok && base.record(process_id).await.is_some() {
+            return Ok(ProcessHandleGrant {
+                scope: scope.normalized(),
+                process_id: process_id.to_owned(),
+                descriptor,
+            });
+        }
+        base.inner.grant_handle(scope, process_id, descriptor).await
     }
 }
