@@ -37,6 +37,7 @@
 #![allow(clippy::result_large_err)]
 
 mod ctx;
+pub mod explore;
 pub mod harness;
 pub mod law;
 pub mod laws;
