@@ -33,10 +33,6 @@ const NOT_YET_CAUGHT: &[(&str, &str)] = &[
         "L1: claim_process_lease(missing, \"w1\") is UnknownProcess (lease::claim_checks_follow_precedence only tries an unknown id with a blank owner, which the bug still rejects)",
     ),
     (
-        "grants::frame_id_not_checked",
-        "V2/Z3: grant_handle(frame(\"s1\", \"f\\n\"), p1) is InvalidRequest (validation::forbidden_characters_in_requests_are_invalid checks the session id of grant scopes, never the frame id); the same mutant survives in the Model (inputs.rs scope_problem)",
-    ),
-    (
         "records::null_metadata_kept",
         "J1/X2: validation::null_metadata_is_normalized_to_none compares the stored metadata as an Option<Option<Value>>, whose canonical JSON is `null` for Some(null) and None alike; comparing the whole external_ref (`\"metadata\":null` vs no field) would catch it",
     ),
