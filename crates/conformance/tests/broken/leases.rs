@@ -1,14 +1,11 @@
-//! Lease bugs (L1-L8, V1, B1, P1): fencing, expiry, renew and release gone wrong in the ways a
+//! Claim bugs (L1, L2, L8, V1, B1, P1): fencing, expiry, precedence and ownership gone wrong in the ways a
 //! backend's SQL or a hand-rolled state machine usually gets them wrong.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use procreg::validate::is_blank;
 use procreg::{
     ErrorKind, PluginError, ProcessAwaitOutput, ProcessEventAppendRequest,
-    ProcessEventAppendResult, ProcessLease, ProcessLeaseCompletion, ProcessRecord,
+    ProcessEventAppendResult, ProcessLease, ProcessRecord,
 };
 
 use super::{Base, Broken, Twist, wrap};
@@ -19,11 +16,6 @@ pub const BROKEN: &[Broken] = &[
         name: "leases::same_owner_reclaim_keeps_fencing",
         bug: "L2/L3: a same-owner re-claim of a live lease extends it instead of issuing a new fencing token",
         make: |clock| wrap(clock, SameOwnerReclaimKeepsFencing),
-    },
-    Broken {
-        name: "leases::stale_release_frees_live_lease",
-        bug: "L5: release ignores the lease token, so a stale completion releases the live lease",
-        make: |clock| wrap(clock, StaleReleaseFreesLiveLease),
     },
     Broken {
         name: "leases::live_at_expiry_instant",
@@ -44,36 +36,6 @@ pub const BROKEN: &[Broken] = &[
         name: "leases::claim_on_terminal_process",
         bug: "L1: claiming a terminal process issues a lease instead of AlreadyTerminal",
         make: |clock| wrap(clock, ClaimOnTerminalProcess),
-    },
-    Broken {
-        name: "leases::renew_checks_owner_only",
-        bug: "L3/L4: renew matches the owner id and ignores both tokens, so a lease superseded by the same owner still renews",
-        make: |clock| wrap(clock, RenewChecksOwnerOnly),
-    },
-    Broken {
-        name: "leases::renew_ignores_fencing_token",
-        bug: "L4: renew matches owner and lease token but not the fencing token",
-        make: |clock| wrap(clock, RenewIgnoresFencingToken),
-    },
-    Broken {
-        name: "leases::renew_revives_expired_lease",
-        bug: "L4: renew of an expired (but not superseded) lease succeeds",
-        make: |clock| wrap(clock, RenewRevivesExpiredLease),
-    },
-    Broken {
-        name: "leases::renew_resets_claimed_at",
-        bug: "L4: renew sets claimed_at_ms to now",
-        make: |clock| wrap(clock, RenewResetsClaimedAt),
-    },
-    Broken {
-        name: "leases::renew_extends_from_old_expiry",
-        bug: "L4: renew sets expires_at = old expires_at + ttl instead of now + ttl",
-        make: |clock| wrap(clock, RenewExtendsFromOldExpiry),
-    },
-    Broken {
-        name: "leases::release_resets_fencing_counter",
-        bug: "L5/L6: releasing a lease deletes its row, so the next claim starts fencing at 1 again",
-        make: |clock| wrap(clock, ReleaseResetsFencingCounter::default()),
     },
     Broken {
         name: "leases::same_owner_gets_lease_held",
@@ -101,11 +63,6 @@ pub const BROKEN: &[Broken] = &[
         make: |clock| wrap(clock, OwnerValidatedBeforeProcess),
     },
     Broken {
-        name: "leases::fencing_starts_at_zero",
-        bug: "L2: the fencing token is the counter read before its increment, so the first claim gets 0",
-        make: |clock| wrap(clock, FencingStartsAtZero),
-    },
-    Broken {
         name: "leases::lease_held_names_claimant",
         bug: "L1: LeaseHeld names the caller's owner id instead of the holder's",
         make: |clock| wrap(clock, LeaseHeldNamesClaimant),
@@ -113,7 +70,7 @@ pub const BROKEN: &[Broken] = &[
 ];
 
 /// The stored lease of `process_id` (live or expired) in the reference state.
-fn stored_lease(base: &Base, process_id: &str) -> Option<ProcessLease> {
+pub(super) fn stored_lease(base: &Base, process_id: &str) -> Option<ProcessLease> {
     base.model().current_lease(process_id).cloned()
 }
 
@@ -144,7 +101,7 @@ fn made_up_lease(base: &Base, process_id: &str, owner_id: &str, ttl_ms: u64) -> 
 }
 
 /// Whether `presented` names the stored lease (owner and both tokens).
-fn same_lease(stored: &ProcessLease, presented: &ProcessLease) -> bool {
+pub(super) fn same_lease(stored: &ProcessLease, presented: &ProcessLease) -> bool {
     stored.owner_id == presented.owner_id
         && stored.lease_token == presented.lease_token
         && stored.fencing_token == presented.fencing_token
@@ -171,26 +128,6 @@ impl Twist for SameOwnerReclaimKeepsFencing {
         base.inner
             .claim_process_lease(process_id, owner_id, ttl_ms)
             .await
-    }
-}
-
-struct StaleReleaseFreesLiveLease;
-
-#[async_trait]
-impl Twist for StaleReleaseFreesLiveLease {
-    async fn complete_process_lease(
-        &self,
-        base: &Base,
-        completion: &ProcessLeaseCompletion,
-    ) -> Result<(), PluginError> {
-        match stored_lease(base, &completion.process_id) {
-            Some(current) => {
-                base.inner
-                    .complete_process_lease(&current.completion())
-                    .await
-            }
-            None => Ok(()),
-        }
     }
 }
 
@@ -317,166 +254,6 @@ impl Twist for ClaimOnTerminalProcess {
             }
             other => other,
         }
-    }
-}
-
-struct RenewChecksOwnerOnly;
-
-#[async_trait]
-impl Twist for RenewChecksOwnerOnly {
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        match stored_lease(base, &lease.process_id) {
-            Some(stored) if stored.owner_id == lease.owner_id => {
-                base.inner.renew_process_lease(&stored, ttl_ms).await
-            }
-            _ => base.inner.renew_process_lease(lease, ttl_ms).await,
-        }
-    }
-}
-
-struct RenewIgnoresFencingToken;
-
-#[async_trait]
-impl Twist for RenewIgnoresFencingToken {
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        match stored_lease(base, &lease.process_id) {
-            Some(stored)
-                if stored.owner_id == lease.owner_id && stored.lease_token == lease.lease_token =>
-            {
-                base.inner.renew_process_lease(&stored, ttl_ms).await
-            }
-            _ => base.inner.renew_process_lease(lease, ttl_ms).await,
-        }
-    }
-}
-
-struct RenewRevivesExpiredLease;
-
-#[async_trait]
-impl Twist for RenewRevivesExpiredLease {
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        match base.inner.renew_process_lease(lease, ttl_ms).await {
-            Err(e) if e.kind() == ErrorKind::LeaseLost => {
-                match stored_lease(base, &lease.process_id) {
-                    Some(stored) if same_lease(&stored, lease) => Ok(ProcessLease {
-                        expires_at_ms: base.now().saturating_add(ttl_ms),
-                        ..stored
-                    }),
-                    _ => Err(e),
-                }
-            }
-            other => other,
-        }
-    }
-}
-
-struct RenewResetsClaimedAt;
-
-#[async_trait]
-impl Twist for RenewResetsClaimedAt {
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let mut renewed = base.inner.renew_process_lease(lease, ttl_ms).await?;
-        renewed.claimed_at_ms = base.now();
-        Ok(renewed)
-    }
-}
-
-struct RenewExtendsFromOldExpiry;
-
-#[async_trait]
-impl Twist for RenewExtendsFromOldExpiry {
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let before = stored_lease(base, &lease.process_id);
-        let mut renewed = base.inner.renew_process_lease(lease, ttl_ms).await?;
-        if let Some(before) = before {
-            renewed.expires_at_ms = before.expires_at_ms.saturating_add(ttl_ms);
-        }
-        Ok(renewed)
-    }
-}
-
-/// Fencing tokens shown to callers are the reference's minus the counter at the last release.
-#[derive(Default)]
-struct ReleaseResetsFencingCounter {
-    offsets: Mutex<BTreeMap<String, u64>>,
-}
-
-impl ReleaseResetsFencingCounter {
-    fn offset(&self, process_id: &str) -> u64 {
-        let offsets = self.offsets.lock().unwrap();
-        offsets.get(process_id).copied().unwrap_or(0)
-    }
-}
-
-#[async_trait]
-impl Twist for ReleaseResetsFencingCounter {
-    async fn claim_process_lease(
-        &self,
-        base: &Base,
-        process_id: &str,
-        owner_id: &str,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let mut lease = base
-            .inner
-            .claim_process_lease(process_id, owner_id, ttl_ms)
-            .await?;
-        lease.fencing_token -= self.offset(process_id);
-        Ok(lease)
-    }
-
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let offset = self.offset(&lease.process_id);
-        let mut presented = lease.clone();
-        presented.fencing_token = presented.fencing_token.saturating_add(offset);
-        let mut renewed = base.inner.renew_process_lease(&presented, ttl_ms).await?;
-        renewed.fencing_token -= offset;
-        Ok(renewed)
-    }
-
-    async fn complete_process_lease(
-        &self,
-        base: &Base,
-        completion: &ProcessLeaseCompletion,
-    ) -> Result<(), PluginError> {
-        let releases = stored_lease(base, &completion.process_id)
-            .is_some_and(|l| l.lease_token == completion.lease_token);
-        if releases {
-            let counter = base.model().highest_fencing_token(&completion.process_id);
-            let mut offsets = self.offsets.lock().unwrap();
-            offsets.insert(completion.process_id.clone(), counter);
-        }
-        base.inner.complete_process_lease(completion).await
     }
 }
 
@@ -613,39 +390,6 @@ impl Twist for OwnerValidatedBeforeProcess {
         base.inner
             .claim_process_lease(process_id, owner_id, ttl_ms)
             .await
-    }
-}
-
-struct FencingStartsAtZero;
-
-#[async_trait]
-impl Twist for FencingStartsAtZero {
-    async fn claim_process_lease(
-        &self,
-        base: &Base,
-        process_id: &str,
-        owner_id: &str,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let mut lease = base
-            .inner
-            .claim_process_lease(process_id, owner_id, ttl_ms)
-            .await?;
-        lease.fencing_token -= 1;
-        Ok(lease)
-    }
-
-    async fn renew_process_lease(
-        &self,
-        base: &Base,
-        lease: &ProcessLease,
-        ttl_ms: u64,
-    ) -> Result<ProcessLease, PluginError> {
-        let mut presented = lease.clone();
-        presented.fencing_token = presented.fencing_token.saturating_add(1);
-        let mut renewed = base.inner.renew_process_lease(&presented, ttl_ms).await?;
-        renewed.fencing_token -= 1;
-        Ok(renewed)
     }
 }
 

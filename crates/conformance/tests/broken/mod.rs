@@ -18,6 +18,7 @@ mod leases;
 mod races;
 mod records;
 mod registrations;
+mod renewals;
 mod sessions;
 mod terminal;
 mod waits;
@@ -57,6 +58,7 @@ impl std::fmt::Debug for Broken {
 pub fn catalogue() -> Vec<Broken> {
     [
         leases::BROKEN,
+        renewals::BROKEN,
         events::BROKEN,
         terminal::BROKEN,
         waits::BROKEN,
