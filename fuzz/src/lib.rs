@@ -4,10 +4,12 @@
 //! - [`plan`]: bytes -> a workload, a target and a fault plan -> a judged explorer run.
 //! - [`ops`] and [`differential`]: bytes -> a program of calls -> the Model against
 //!   `MemoryRegistry` and `FileRegistry` on simulated storage.
+//! - [`scenario`]: any text -> the scenario parser and runner, which must never panic.
 
 pub mod differential;
 pub mod ops;
 pub mod plan;
+pub mod scenario;
 
 use libfuzzer_sys::arbitrary::Unstructured;
 
