@@ -151,3 +151,70 @@ fn run<T>(future: impl Future<Output = T>) -> Option<T> {
         Poll::Pending => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use procreg::{ProcessRegistration, ProcessScope};
+
+    use super::*;
+
+    fn register(id: &str) -> Step {
+        Step::Call(Op::Register {
+            registration: ProcessRegistration::new(id, ProcessScope::session("s0"), "host"),
+        })
+    }
+
+    fn claim(id: &str) -> Step {
+        Step::Call(Op::ClaimLease {
+            process_id: id.into(),
+            owner_id: "o0".into(),
+            lease_ttl_ms: 50,
+        })
+    }
+
+    #[test]
+    fn d2_a_crash_reopens_the_file_registry_to_the_models_state() {
+        for seed in 0..8 {
+            let mut subjects = Subjects::new(seed);
+            for step in [register("p0"), claim("p0"), Step::Advance(5), Step::Crash] {
+                subjects.apply(&step);
+            }
+            assert_eq!(subjects.leases.len(), 1);
+            assert_eq!(subjects.file_model(), subjects.model);
+            assert!(subjects.model.current_lease("p0").is_some());
+        }
+    }
+
+    #[test]
+    fn a_wait_the_model_calls_pending_blocks_on_both_registries() {
+        let mut subjects = Subjects::new(0);
+        subjects.apply(&register("p0"));
+        subjects.apply(&Step::Call(Op::AwaitProcess {
+            process_id: "p0".into(),
+        }));
+    }
+
+    #[test]
+    #[should_panic(expected = "disagrees with the Model")]
+    fn a_registry_that_answers_differently_is_reported() {
+        let mut subjects = Subjects::new(0);
+        subjects.apply(&register("p0"));
+        // The Model moves on alone: the registries now miss p1's registration.
+        subjects
+            .model
+            .apply(
+                &Op::Register {
+                    registration: ProcessRegistration::new(
+                        "p1",
+                        ProcessScope::session("s0"),
+                        "host",
+                    ),
+                },
+                START_MS,
+            )
+            .unwrap();
+        subjects.apply(&Step::Call(Op::GetProcess {
+            process_id: "p1".into(),
+        }));
+    }
+}

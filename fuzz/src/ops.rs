@@ -158,7 +158,8 @@ fn registration(u: &mut Unstructured<'_>) -> Result<ProcessRegistration> {
     let owner = scope(u)?;
     let wake = ProcessWakeSpec {
         when: None,
-        input: "ping".into(),
+        input: String::new(), // a JSON pointer: the whole payload
+
         dedupe_key: WakeDedupeKey::EventIdentity,
     };
     Ok(ProcessRegistration::new(process(u)?, owner, "host")
@@ -211,4 +212,72 @@ fn lease(u: &mut Unstructured<'_>, leases: &[ProcessLease]) -> Result<ProcessLea
         claimed_at_ms: 0,
         expires_at_ms: u64::MAX,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use procreg_reference::{Model, OpOutput};
+
+    use super::*;
+
+    /// A fixed pseudo-random input of `len` bytes.
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) as u8
+            })
+            .collect()
+    }
+
+    /// Random programs must get past validation: a decoder whose every registration is invalid
+    /// (as one was, with a wake input that was not a JSON pointer) compares only errors.
+    #[test]
+    fn random_programs_reach_successful_calls_of_every_area() {
+        let mut succeeded = BTreeSet::new();
+        let mut crash_after_registration = false;
+        for seed in 0..100 {
+            let bytes = noise(seed, 300);
+            let mut u = Unstructured::new(&bytes);
+            let (mut model, mut leases, mut registered) = (Model::new(), Vec::new(), false);
+            for _ in 0..64 {
+                match step(&mut u, &leases).unwrap() {
+                    Step::Call(op) => {
+                        let result = model.apply(&op, 1_000_000);
+                        if let Ok(OpOutput::Lease(lease)) = &result {
+                            leases.push(lease.clone());
+                        }
+                        if result.is_ok() {
+                            registered |= matches!(op, Op::Register { .. });
+                            succeeded.insert(op.method_name());
+                        }
+                    }
+                    Step::Crash => crash_after_registration |= registered,
+                    Step::Advance(_) => {}
+                }
+            }
+        }
+        for method in [
+            "register_process",
+            "append_event",
+            "ack_wake",
+            "complete_process",
+            "grant_handle",
+            "transfer_handle_grants",
+            "claim_process_lease",
+            "renew_process_lease",
+            "complete_process_lease",
+        ] {
+            assert!(
+                succeeded.contains(method),
+                "{method} never succeeded: {succeeded:?}"
+            );
+        }
+        assert!(crash_after_registration);
+    }
 }
