@@ -1,7 +1,8 @@
 //! Snapshots of fixed explorer runs: every workload on `MemoryRegistry` at the light fault
 //! level for seeds 1, 2 and 3, and `recovery` on `FileRegistry` over simulated storage (with
 //! registry crashes). Each snapshot holds the plan, how the run ended (trace hash, polls,
-//! calls, end time, registry crashes) and the first calls of its timeline.
+//! calls, end time, registry crashes) and the first calls of its timeline. One bundled
+//! scenario's run on `MemoryRegistry` (steps run, guarded and skipped) is snapshot too.
 //!
 //! Why it exists: a seed must replay bit for bit across commits unless behaviour changed on
 //! purpose. Any change to the scheduler, the link, the plan sampler, a workload or a registry
@@ -85,4 +86,41 @@ fn recovery_on_simulated_file_storage_replays_its_snapshot() {
     assert!(text.contains("passed: true"), "{text}");
     assert!(!text.contains("registry_crashes: []"), "{text}");
     insta::assert_snapshot!("recovery_file_light_first_registry_crash", text);
+}
+
+/// `MemoryRegistry` through the harness scenario files run on.
+struct MemoryHarness;
+
+#[async_trait::async_trait]
+impl procreg_conformance::Harness for MemoryHarness {
+    type Registry = procreg_reference::MemoryRegistry;
+
+    async fn fresh(
+        &self,
+        instance: &procreg_conformance::Instance,
+    ) -> Result<Self::Registry, procreg::PluginError> {
+        Ok(procreg_reference::MemoryRegistry::new(
+            instance.clock.clone(),
+        ))
+    }
+}
+
+#[test]
+fn a_durability_scenario_on_memory_replays_its_snapshot() {
+    // An Inline registry runs the calls and skips the `crash` steps, naming each.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let path = root.join("durability/acknowledged_state_survives_crash.scn");
+    let report = procreg_conformance::scenario::run_file(&path, &MemoryHarness)
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    let mut text = String::new();
+    writeln!(text, "name: {}", report.name).unwrap();
+    writeln!(text, "steps_run: {}", report.steps_run).unwrap();
+    writeln!(text, "steps_guarded: {}", report.steps_guarded).unwrap();
+    writeln!(text, "skipped_file: {:?}", report.skipped_file).unwrap();
+    for skipped in &report.skipped {
+        let file = skipped.file.file_name().unwrap().to_string_lossy();
+        writeln!(text, "skipped {file}:{}: {}", skipped.line, skipped.reason).unwrap();
+    }
+    assert!(report.steps_run > 0, "{text}");
+    insta::assert_snapshot!("scenario_durability_acknowledged_state_on_memory", text);
 }
