@@ -1,5 +1,7 @@
 //! Checkers: what a run must satisfy, judged from its history.
 
 pub mod invariants;
+pub mod linearizable;
 
 pub use invariants::{Violation, check_invariants};
+pub use linearizable::{SearchBudget, Verdict};
