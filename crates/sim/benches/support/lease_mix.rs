@@ -31,6 +31,9 @@ pub struct MixSettings {
     /// Every n-th call loses its request (no effect) or its response (effect, caller sees
     /// `Unavailable`), alternately; 0 for none.
     pub lost_every: usize,
+    /// Every n-th call is `list_non_terminal`, which forces a whole-history check; 0 for
+    /// none.
+    pub list_every: usize,
 }
 
 impl MixSettings {
@@ -42,6 +45,7 @@ impl MixSettings {
             calls,
             seed,
             lost_every: 0,
+            list_every: 0,
         }
     }
 }
@@ -147,16 +151,17 @@ impl World {
             return Vec::new();
         }
         self.sent += 1;
-        let op = self.choose(worker);
+        let op = match self.settings.list_every {
+            n if n > 0 && self.sent.is_multiple_of(n) => Op::ListNonTerminal,
+            _ => self.choose(worker),
+        };
         let effect = match self.settings.lost_every {
             0 => Effect::Normal,
-            n if self.sent % n != 0 => Effect::Normal,
-            n if (self.sent / n) % 2 == 0 => Effect::LostRequest,
+            n if !self.sent.is_multiple_of(n) => Effect::Normal,
+            n if (self.sent / n).is_multiple_of(2) => Effect::LostRequest,
             _ => Effect::LostResponse,
         };
-        let id = self
-            .history
-            .invoke(&format!("w{worker}"), op, time, 0);
+        let id = self.history.invoke(&format!("w{worker}"), op, time, 0);
         self.pending.insert(
             id,
             Pending {

@@ -53,7 +53,10 @@ fn a1_one_corrupted_claim_answer_in_a_generated_history_is_found() {
         }
         let verdict = check_generated(&calls);
         assert!(verdict.is_violation(), "seed {seed}: {verdict}");
-        assert!(violation(&verdict).stuck.contains(&id), "seed {seed}: {verdict}");
+        assert!(
+            violation(&verdict).stuck.contains(&id),
+            "seed {seed}: {verdict}"
+        );
     }
 }
 
@@ -61,9 +64,9 @@ fn a1_one_corrupted_claim_answer_in_a_generated_history_is_found() {
 fn a1_one_dropped_event_in_a_generated_read_is_found() {
     for seed in 0..12 {
         let (mut calls, _) = lease_mix(MixSettings::new(200, seed));
-        let Some(call) = calls.iter_mut().rev().find(|c| {
-            matches!(&c.outcome, Some(Ok(OpOutput::Events(events))) if events.len() >= 2)
-        }) else {
+        let Some(call) = calls.iter_mut().rev().find(
+            |c| matches!(&c.outcome, Some(Ok(OpOutput::Events(events))) if events.len() >= 2),
+        ) else {
             continue;
         };
         if let Some(Ok(OpOutput::Events(events))) = &mut call.outcome {

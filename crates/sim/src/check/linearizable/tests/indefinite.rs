@@ -50,7 +50,10 @@ fn a2_claim_that_never_returned_may_take_effect_late() {
     // Sent at 10, delayed in the link, executed at 500: live until 600.
     b.lost("a", claim("p1", "a", 100), 10, Some(500), None);
     let held = b.at("b", claim("p1", "b", 100), 550);
-    assert!(matches!(b.calls[held].outcome, Some(Err(PluginError::LeaseHeld { .. }))));
+    assert!(matches!(
+        b.calls[held].outcome,
+        Some(Err(PluginError::LeaseHeld { .. }))
+    ));
     let won = b.at("b", claim("p1", "b", 100), 650);
     assert_eq!(b.lease(won).fencing_token, 2);
     let verdict = b.check();
@@ -88,7 +91,13 @@ fn a2_read_of_an_event_nobody_appended_is_not_linearizable() {
 fn a2_indefinite_reads_are_not_searched() {
     let mut b = Builder::new();
     b.at("setup", register("p1"), 1);
-    b.record("r", get("p1"), 5, Some(9), Some(Err(PluginError::unavailable("lost"))));
+    b.record(
+        "r",
+        get("p1"),
+        5,
+        Some(9),
+        Some(Err(PluginError::unavailable("lost"))),
+    );
     let verdict = b.check();
     assert!(verdict.is_linearizable());
     assert_eq!(verdict.partitions().parts[0].calls, 1);

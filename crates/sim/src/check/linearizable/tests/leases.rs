@@ -38,7 +38,10 @@ fn l1_two_overlapping_claims_that_both_won_are_not_linearizable() {
     b.at("setup", register("p1"), 1);
     b.run("a", claim("p1", "a", 1000), 10, 11, 20);
     let loser = b.run("b", claim("p1", "b", 1000), 12, 13, 22);
-    assert!(matches!(b.calls[loser].outcome, Some(Err(PluginError::LeaseHeld { .. }))));
+    assert!(matches!(
+        b.calls[loser].outcome,
+        Some(Err(PluginError::LeaseHeld { .. }))
+    ));
     let won = ProcessLease {
         process_id: "p1".into(),
         owner_id: "b".into(),
@@ -52,7 +55,11 @@ fn l1_two_overlapping_claims_that_both_won_are_not_linearizable() {
     let failure = violation(&verdict);
     assert_eq!(failure.processes, vec!["p1".to_owned()]);
     assert!(failure.stuck.contains(&loser), "{}", failure.explanation);
-    assert!(failure.explanation.contains("lease_held"), "{}", failure.explanation);
+    assert!(
+        failure.explanation.contains("lease_held"),
+        "{}",
+        failure.explanation
+    );
 }
 
 #[test]
@@ -92,12 +99,20 @@ fn v1_lease_held_told_at_or_after_expiry_is_not_linearizable() {
 fn t1_renew_told_lease_lost_is_judged_at_the_end_of_its_window() {
     let (mut b, lease) = leased("a", 100);
     let lost = b.run("a", renew(&lease, 100), 105, 112, 115);
-    assert!(matches!(b.calls[lost].outcome, Some(Err(PluginError::LeaseLost { .. }))));
+    assert!(matches!(
+        b.calls[lost].outcome,
+        Some(Err(PluginError::LeaseLost { .. }))
+    ));
     assert!(b.check().is_linearizable());
 
     let (mut b, lease) = leased("a", 100);
     let early = b.run("a", renew(&lease, 100), 100, 105, 109);
-    b.tell(early, Err(PluginError::LeaseLost { process_id: "p1".into() }));
+    b.tell(
+        early,
+        Err(PluginError::LeaseLost {
+            process_id: "p1".into(),
+        }),
+    );
     assert!(b.check().is_violation());
 }
 
@@ -208,7 +223,10 @@ fn z_lin_1_a_renew_presenting_a_stale_token_must_fail() {
     b.at("b", claim("p1", "b", 100), 30);
     // a presents its released lease: the Model sees lease 1's token against lease 2.
     let stale = b.at("a", renew(&lease, 100), 40);
-    assert!(matches!(b.calls[stale].outcome, Some(Err(PluginError::LeaseLost { .. }))));
+    assert!(matches!(
+        b.calls[stale].outcome,
+        Some(Err(PluginError::LeaseLost { .. }))
+    ));
     rename_token(&mut b.calls, "lease-1", "tok-a");
     rename_token(&mut b.calls, "lease-2", "tok-b");
     assert!(b.check().is_linearizable());

@@ -52,7 +52,14 @@ impl Builder {
 
     /// Records a call whose effect happened at `now` (or never, if `None`) but whose caller
     /// was told `Unavailable` at `ret` (or nothing, if `None`).
-    fn lost(&mut self, client: &str, op: Op, invoke: u64, now: Option<u64>, ret: Option<u64>) -> CallId {
+    fn lost(
+        &mut self,
+        client: &str,
+        op: Op,
+        invoke: u64,
+        now: Option<u64>,
+        ret: Option<u64>,
+    ) -> CallId {
         if let Some(now) = now {
             let _ = self.model.apply(&op, now);
         }
@@ -124,15 +131,28 @@ fn assert_witnesses_hold(calls: &[CallRecord], initial: &Model, verdict: &Verdic
         for (position, step) in witness.iter().enumerate() {
             let call = &calls[step.call];
             placed.push(call.id);
-            assert!(step.now_ms >= call.invoke_ms, "#{} placed before its invocation", call.id);
+            assert!(
+                step.now_ms >= call.invoke_ms,
+                "#{} placed before its invocation",
+                call.id
+            );
             if !call.is_indefinite() {
                 let returned = call.return_ms.unwrap();
-                assert!(step.now_ms <= returned, "#{} placed after its return", call.id);
+                assert!(
+                    step.now_ms <= returned,
+                    "#{} placed after its return",
+                    call.id
+                );
             }
             for later in &witness[position + 1..] {
                 let later = &calls[later.call];
-                let first = !later.is_indefinite() && later.return_ms.is_some_and(|r| r < call.invoke_ms);
-                assert!(!first, "#{} placed after #{} that returned first", later.id, call.id);
+                let first =
+                    !later.is_indefinite() && later.return_ms.is_some_and(|r| r < call.invoke_ms);
+                assert!(
+                    !first,
+                    "#{} placed after #{} that returned first",
+                    later.id, call.id
+                );
             }
             let op = tokens.translate(&call.op, &model);
             let got = model.apply(&op, step.now_ms);
@@ -141,7 +161,11 @@ fn assert_witnesses_hold(calls: &[CallRecord], initial: &Model, verdict: &Verdic
                 Some(Err(e)) if !call.is_indefinite() => Expect::Error(e.kind()),
                 _ => Expect::Anything,
             };
-            assert!(expect.matches(&got), "#{} answers {got:?} in the witness", call.id);
+            assert!(
+                expect.matches(&got),
+                "#{} answers {got:?} in the witness",
+                call.id
+            );
         }
     }
     if verdict.is_linearizable() {
@@ -225,4 +249,3 @@ fn violation(verdict: &Verdict) -> &super::NonLinearizable {
         other => panic!("expected a violation, got {other}"),
     }
 }
-

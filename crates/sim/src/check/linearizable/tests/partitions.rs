@@ -40,8 +40,15 @@ fn a1_single_process_calls_are_checked_per_process() {
     assert!(verdict.is_linearizable());
     let partitions = verdict.partitions();
     assert_eq!(partitions.strategy, PartitionStrategy::PerProcess);
-    let names: Vec<Vec<String>> = partitions.parts.iter().map(|p| p.processes.clone()).collect();
-    assert_eq!(names, vec![vec!["p1".to_owned()], vec!["p2".into()], vec!["p3".into()]]);
+    let names: Vec<Vec<String>> = partitions
+        .parts
+        .iter()
+        .map(|p| p.processes.clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![vec!["p1".to_owned()], vec!["p2".into()], vec!["p3".into()]]
+    );
 }
 
 #[test]
@@ -52,7 +59,11 @@ fn a1_a_violation_names_its_process() {
     let verdict = b.check();
     let failure = violation(&verdict);
     assert_eq!(failure.processes, vec!["p2".to_owned()]);
-    assert!(failure.explanation.contains(&format!("#{read}")), "{}", failure.explanation);
+    assert!(
+        failure.explanation.contains(&format!("#{read}")),
+        "{}",
+        failure.explanation
+    );
 }
 
 #[test]
@@ -66,8 +77,15 @@ fn a1_grant_listings_join_the_processes_they_can_see() {
     assert!(verdict.is_linearizable(), "{verdict}");
     let partitions = verdict.partitions();
     assert_eq!(partitions.strategy, PartitionStrategy::Components);
-    let names: Vec<Vec<String>> = partitions.parts.iter().map(|p| p.processes.clone()).collect();
-    assert_eq!(names, vec![vec!["p1".to_owned(), "p2".into()], vec!["p3".into()]]);
+    let names: Vec<Vec<String>> = partitions
+        .parts
+        .iter()
+        .map(|p| p.processes.clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![vec!["p1".to_owned(), "p2".into()], vec!["p3".into()]]
+    );
 
     let OpOutput::GrantEntries(mut entries) = b.answer(listed).clone() else {
         panic!("no entries");
@@ -75,7 +93,10 @@ fn a1_grant_listings_join_the_processes_they_can_see() {
     entries.pop();
     b.tell(listed, Ok(OpOutput::GrantEntries(entries)));
     let verdict = b.check();
-    assert_eq!(violation(&verdict).processes, vec!["p1".to_owned(), "p2".into()]);
+    assert_eq!(
+        violation(&verdict).processes,
+        vec!["p1".to_owned(), "p2".into()]
+    );
 }
 
 #[test]
@@ -83,7 +104,13 @@ fn s1_session_deletion_joins_what_the_session_may_own() {
     let mut b = three_processes();
     b.at("c", grant("s1", "p1"), 50);
     b.at("c", grant("s2", "p3"), 51);
-    let deleted = b.at("c", Op::DeleteSession { session_id: "s1".into() }, 60);
+    let deleted = b.at(
+        "c",
+        Op::DeleteSession {
+            session_id: "s1".into(),
+        },
+        60,
+    );
     let verdict = b.check();
     assert!(verdict.is_linearizable(), "{verdict}");
     assert_eq!(verdict.partitions().parts.len(), 3);
@@ -128,7 +155,12 @@ fn check_epoch_starts_from_the_given_model() {
     // Epoch 1 (after a crash of a durable store): the lease survived.
     let id = history.invoke("b", claim("p1", "b", 100), 50, 1);
     history.complete(id, model.apply(&claim("p1", "b", 100), 50), 50);
-    let verdict = check_epoch(&history, 1, &model_at_epoch_start(&history), SearchBudget::default());
+    let verdict = check_epoch(
+        &history,
+        1,
+        &model_at_epoch_start(&history),
+        SearchBudget::default(),
+    );
     assert!(verdict.is_linearizable(), "{verdict}");
     assert!(check_epoch(&history, 1, &Model::new(), SearchBudget::default()).is_violation());
 }

@@ -76,7 +76,10 @@ fn e14_wait_returning_before_the_append_was_sent_is_not_linearizable() {
     let wait = b.at("r", wait_step("p1", 0), 26);
     b.move_window(wait, 5, 15);
     let verdict = b.check();
-    assert!(violation(&verdict).explanation.contains("pending"), "{verdict}");
+    assert!(
+        violation(&verdict).explanation.contains("pending"),
+        "{verdict}"
+    );
 }
 
 #[test]
@@ -86,7 +89,11 @@ fn e14_wait_that_never_returned_imposes_nothing() {
     b.record("r", wait_step("p1", 0), 5, None, None);
     let verdict = b.check();
     assert!(verdict.is_linearizable());
-    assert_eq!(verdict.partitions().parts[0].calls, 1, "the wait is not searched");
+    assert_eq!(
+        verdict.partitions().parts[0].calls,
+        1,
+        "the wait is not searched"
+    );
 }
 
 #[test]
@@ -95,7 +102,13 @@ fn c4_await_answered_by_a_completion_made_while_it_blocked_is_linearizable() {
     b.at("setup", register("p1"), 1);
     let done = b.run("w", complete("p1", json!("ok")), 20, 21, 22);
     assert!(matches!(b.answer(done), OpOutput::Record(_)));
-    let waited = b.at("r", Op::AwaitProcess { process_id: "p1".into() }, 23);
+    let waited = b.at(
+        "r",
+        Op::AwaitProcess {
+            process_id: "p1".into(),
+        },
+        23,
+    );
     b.move_window(waited, 5, 30);
     assert!(b.check().is_linearizable());
     b.move_window(waited, 5, 19);
@@ -113,7 +126,11 @@ fn j1_negative_zero_read_back_as_zero_is_not_linearizable() {
     };
     assert!(b.check().is_linearizable());
     events[0].payload = json!({"x": 0.0});
-    assert_eq!(events[0].payload, json!({"x": -0.0}), "serde_json calls them equal");
+    assert_eq!(
+        events[0].payload,
+        json!({"x": -0.0}),
+        "serde_json calls them equal"
+    );
     b.tell(read, Ok(OpOutput::Events(events)));
     assert!(b.check().is_violation());
 }
@@ -122,7 +139,13 @@ fn j1_negative_zero_read_back_as_zero_is_not_linearizable() {
 fn z_lin_2_storage_answers_are_left_out() {
     let mut b = Builder::new();
     b.at("setup", register("p1"), 1);
-    b.record("a", claim("p1", "a", 100), 10, Some(11), Some(Err(PluginError::storage("fsync"))));
+    b.record(
+        "a",
+        claim("p1", "a", 100),
+        10,
+        Some(11),
+        Some(Err(PluginError::storage("fsync"))),
+    );
     b.at("b", claim("p1", "b", 100), 20);
     let verdict = b.check();
     assert!(verdict.is_linearizable());
