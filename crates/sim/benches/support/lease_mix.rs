@@ -50,8 +50,9 @@ impl MixSettings {
     }
 }
 
-/// Generates a history with `settings`; its calls and the Model state at its end.
-pub fn lease_mix(settings: MixSettings) -> (Vec<CallRecord>, Model) {
+/// Generates a history with `settings`: its calls, and for each call the time it took effect
+/// at (`None` for a lost request).
+pub fn lease_mix(settings: MixSettings) -> (Vec<CallRecord>, Vec<Option<u64>>) {
     let mut world = World {
         rng: settings.seed ^ 0x1234_5678_9ABC_DEF0,
         model: Model::new(),
@@ -60,6 +61,7 @@ pub fn lease_mix(settings: MixSettings) -> (Vec<CallRecord>, Model) {
         leases: BTreeMap::new(),
         settings,
         sent: 0,
+        effects: Vec::new(),
     };
     let mut queue = BinaryHeap::new();
     for p in 0..settings.processes {
@@ -69,6 +71,7 @@ pub fn lease_mix(settings: MixSettings) -> (Vec<CallRecord>, Model) {
         let id = world.history.invoke("setup", op.clone(), 0, 0);
         let answer = world.model.apply(&op, 0);
         world.history.complete(id, answer, 0);
+        world.effects.push(Some(0));
     }
     for w in 0..settings.workers {
         queue.push(Reverse((1 + w as u64, 0, Step::Send(w))));
@@ -80,7 +83,7 @@ pub fn lease_mix(settings: MixSettings) -> (Vec<CallRecord>, Model) {
             queue.push(Reverse((at, seq, next)));
         }
     }
-    (world.history.calls().to_vec(), world.model)
+    (world.history.calls().to_vec(), world.effects)
 }
 
 /// A registration with a plain `step` event type.
@@ -118,6 +121,8 @@ struct World {
     leases: BTreeMap<(usize, usize), ProcessLease>,
     settings: MixSettings,
     sent: usize,
+    /// Effect time of each call, by id.
+    effects: Vec<Option<u64>>,
 }
 
 impl World {
@@ -139,6 +144,7 @@ impl World {
                     && pending.effect != Effect::LostRequest
                 {
                     pending.answer = Some(self.model.apply(&op, time));
+                    self.effects[id] = Some(time);
                 }
                 Vec::new()
             }
@@ -162,6 +168,7 @@ impl World {
             _ => Effect::LostResponse,
         };
         let id = self.history.invoke(&format!("w{worker}"), op, time, 0);
+        self.effects.push(None);
         self.pending.insert(
             id,
             Pending {

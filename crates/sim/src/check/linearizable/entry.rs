@@ -1,11 +1,12 @@
 //! What each call asks of a linearization: whether it must be placed, by when, and what the
 //! Model must answer (A2 for indefinite calls, E14/C4 for waits, J1 for JSON).
 
-use procreg::{ErrorKind, PluginError};
-use procreg_reference::{Op, OpOutput};
+use procreg::ErrorKind;
+use procreg_reference::Op;
 
 use crate::history::CallRecord;
 
+use super::matching::Expect;
 use super::nows::{self, Observed};
 
 /// Whether a call constrains the search at all.
@@ -25,67 +26,6 @@ pub(super) fn is_checked(call: &CallRecord) -> bool {
     }
 }
 
-/// What the Model must answer for a placed call to match.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Expect<'a> {
-    /// Exactly this output (leases up to token renaming, JSON per J1).
-    Output(&'a OpOutput),
-    /// An error of this kind.
-    Error(ErrorKind),
-    /// Anything: the caller never learnt the answer (A2).
-    Anything,
-}
-
-impl Expect<'_> {
-    /// Whether the Model's answer `got` matches.
-    pub(super) fn matches(&self, got: &Result<OpOutput, PluginError>) -> bool {
-        match (self, got) {
-            (Expect::Anything, _) => true,
-            (Expect::Error(kind), Err(error)) => error.kind() == *kind,
-            (Expect::Output(observed), Ok(model)) => outputs_match(observed, model),
-            _ => false,
-        }
-    }
-}
-
-/// Whether an observed output equals the Model's.
-///
-/// Leases compare every field but the token (tokens are the backend's choice; their
-/// one-to-one correspondence is checked once per partition, Z-lin-1). `Pending` never
-/// matches: a real wait does not return it. Outputs holding JSON compare by canonical text
-/// as well (J1: `0.0` and `-0.0` differ although `serde_json` calls them equal).
-pub(super) fn outputs_match(observed: &OpOutput, model: &OpOutput) -> bool {
-    match (observed, model) {
-        (OpOutput::Pending, _) | (_, OpOutput::Pending) => false,
-        (OpOutput::Lease(seen), OpOutput::Lease(applied)) => {
-            seen.process_id == applied.process_id
-                && seen.owner_id == applied.owner_id
-                && seen.fencing_token == applied.fencing_token
-                && seen.claimed_at_ms == applied.claimed_at_ms
-                && seen.expires_at_ms == applied.expires_at_ms
-        }
-        _ => observed == model && (!carries_json(observed) || same_canonical(observed, model)),
-    }
-}
-
-/// Whether an output holds caller JSON (whose `PartialEq` is looser than J1).
-fn carries_json(output: &OpOutput) -> bool {
-    !matches!(
-        output,
-        OpOutput::Unit
-            | OpOutput::Bool(_)
-            | OpOutput::Lease(_)
-            | OpOutput::Grant(_)
-            | OpOutput::Grants(_)
-            | OpOutput::DeleteReport(_)
-            | OpOutput::MaybeRecord(None)
-    )
-}
-
-fn same_canonical(a: &OpOutput, b: &OpOutput) -> bool {
-    procreg::canonical::canonical_json_of(a) == procreg::canonical::canonical_json_of(b)
-}
-
 /// One checked call, prepared for the search.
 #[derive(Clone, Debug)]
 pub(super) struct Entry<'a> {
@@ -97,9 +37,12 @@ pub(super) struct Entry<'a> {
     pub deadline_ms: u64,
     /// Whether the linearization must contain it (definite answers); optional otherwise.
     pub required: bool,
+    /// Whether it is definite and, placed with its answer, leaves the state as it is (a
+    /// read, or an error: A2).
+    pub keeps_state: bool,
     /// What the Model must answer.
     pub expect: Expect<'a>,
-    /// The `now` values to try, ascending.
+    /// The `now` values to try, in trying order.
     pub nows: Vec<u64>,
     /// Whether `nows` was cut short (a failure is then only "unknown").
     pub nows_truncated: bool,
@@ -135,11 +78,17 @@ fn entry<'a>(call: &'a CallRecord, observed: &Observed, processes: &[String]) ->
         _ => u64::MAX,
     };
     let (nows, nows_truncated) = nows::candidates(call, observed);
+    let keeps_state = match expect {
+        Expect::Output(_) => !call.op.is_mutation(),
+        Expect::Error(_) => true,
+        Expect::Anything => false,
+    };
     Entry {
         call,
         invoke_ms: call.invoke_ms,
         deadline_ms,
         required,
+        keeps_state,
         expect,
         nows,
         nows_truncated,

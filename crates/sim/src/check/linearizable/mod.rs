@@ -38,6 +38,7 @@
 
 mod entry;
 mod explain;
+mod matching;
 mod nows;
 mod partition;
 mod search;
@@ -58,8 +59,8 @@ pub use verdict::{
 /// How much searching a check may do before it answers [`Verdict::Unknown`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchBudget {
-    /// Search states (distinct linearization prefixes) each partition may visit.
-    /// Default: 1,000,000 (around a second of search for a hard partition in release).
+    /// Candidate states each partition's search may compute (one per application of a call
+    /// to the Model at a `now`, whether it fits or not). Default: 1,000,000.
     pub max_states: u64,
 }
 

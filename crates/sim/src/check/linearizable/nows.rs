@@ -10,7 +10,7 @@
 //! | any other call | `invoke_ms` (the answer cannot depend on `now`) |
 //! | definite `Ok` revealing the timestamp it wrote (`created_at_ms`, `updated_at_ms`, `occurred_at_ms`, `claimed_at_ms`, `expires_at_ms - ttl` of an unsaturated renew) | that value if it lies in the window; else `invoke_ms` (the answer did not write it, e.g. an idempotent re-register, so `now` is irrelevant, or nothing matches) |
 //! | definite `Ok` revealing nothing (a saturated renew), or a definite error of a claim or renew | `invoke_ms` and `return_ms`: liveness is monotone in `now`, so a window's ends decide it |
-//! | indefinite mutation | `invoke_ms`, `return_ms` if any, and every later value the partition's answers suggest: timestamps of records, events and leases of its process that it could have written, `expires_at_ms - ttl` of leases and `LeaseHeld` answers of its owner, and `t - ttl + 1` for each `LeaseHeld` answer invoked at `t` (so its lease can be what another claim ran into) |
+//! | indefinite mutation | `invoke_ms`, `return_ms` if any, and the later values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, `expires_at_ms - ttl` of its lease as answers and `LeaseHeld` errors naming its owner show it, and `t - ttl + 1` for each such error told to a call sent at `t` (its lease is then live there) |
 //!
 //! An indefinite call has no upper bound on `now` (A2: it may take effect after its caller
 //! saw `Unavailable`), so its set is a heuristic; it is capped at [`MAX_CANDIDATES`] values,
@@ -18,15 +18,19 @@
 
 use std::collections::BTreeMap;
 
-use procreg::{ErrorKind, MAX_TIMESTAMP_MS, PluginError, ProcessLease, ProcessRecord};
+use procreg::{
+    ErrorKind, MAX_TIMESTAMP_MS, PluginError, ProcessEvent, ProcessExternalRef, ProcessLease,
+    ProcessRecord,
+};
 use procreg_reference::{Op, OpOutput};
+use serde_json::Value;
 
 use crate::history::CallRecord;
 
 /// Most `now` candidates tried for one indefinite call.
 pub(super) const MAX_CANDIDATES: usize = 16;
 
-/// The candidates for `call`, ascending, and whether the list was capped.
+/// The candidates for `call`, in trying order, and whether the list was capped.
 pub(super) fn candidates(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
     let invoke = call.invoke_ms;
     if !depends_on_now(&call.op) {
@@ -89,18 +93,24 @@ fn revealed_now(op: &Op, output: &OpOutput) -> Option<u64> {
     }
 }
 
-/// Candidates for an indefinite mutation (see the module docs).
+/// Candidates for an indefinite mutation (see the module docs): what the answers point at
+/// first (most often right), then the window's ends.
 fn indefinite(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
     let invoke = call.invoke_ms;
-    let mut values = vec![invoke];
-    values.extend(call.return_ms);
     let pid = call.op.single_process().unwrap_or_default();
-    if let Some(seen) = observed.by_process.get(pid) {
-        values.extend(seen.suggestions(&call.op));
-    }
+    let mut values = observed
+        .by_process
+        .get(pid)
+        .map(|seen| seen.suggestions(&call.op))
+        .unwrap_or_default();
     values.retain(|&now| now >= invoke);
     values.sort_unstable();
     values.dedup();
+    for end in std::iter::once(invoke).chain(call.return_ms) {
+        if !values.contains(&end) {
+            values.push(end);
+        }
+    }
     let truncated = values.len() > MAX_CANDIDATES;
     values.truncate(MAX_CANDIDATES);
     (values, truncated)
@@ -115,9 +125,9 @@ pub(super) struct Observed {
 #[derive(Default)]
 struct Seen {
     created: Vec<u64>,
-    updated: Vec<u64>,
-    /// (event type, occurred_at_ms)
-    events: Vec<(String, u64)>,
+    /// (updated_at_ms, external ref) of every record seen
+    updated: Vec<(u64, Option<ProcessExternalRef>)>,
+    events: Vec<ProcessEvent>,
     leases: Vec<ProcessLease>,
     /// (holder owner id, expires_at_ms, invoke_ms of the call told so)
     held: Vec<(String, u64, u64)>,
@@ -152,13 +162,12 @@ impl Observed {
     fn add_record(&mut self, record: &ProcessRecord) {
         let seen = self.seen(&record.id);
         seen.created.push(record.created_at_ms);
-        seen.updated.push(record.updated_at_ms);
+        seen.updated
+            .push((record.updated_at_ms, record.external_ref.clone()));
     }
 
-    fn add_event(&mut self, event: &procreg::ProcessEvent) {
-        let seen = self.seen(&event.process_id);
-        seen.events
-            .push((event.event_type.clone(), event.occurred_at_ms));
+    fn add_event(&mut self, event: &ProcessEvent) {
+        self.seen(&event.process_id).events.push(event.clone());
     }
 
     fn add_output(&mut self, output: &OpOutput) {
@@ -184,10 +193,25 @@ impl Seen {
     fn suggestions(&self, op: &Op) -> Vec<u64> {
         match op {
             Op::Register { .. } => self.created.clone(),
-            Op::SetExternalRef { .. } => self.updated.clone(),
-            Op::AppendEvent { request, .. } => self.events_of(&request.event_type),
+            Op::SetExternalRef { external_ref, .. } => self
+                .updated
+                .iter()
+                .filter(|(_, seen)| {
+                    seen.as_ref().is_some_and(|seen| {
+                        seen.backend == external_ref.backend && seen.id == external_ref.id
+                    })
+                })
+                .map(|&(at, _)| at)
+                .collect(),
+            Op::AppendEvent { request, .. } => {
+                self.event_times(&request.event_type, |payload| *payload == request.payload)
+            }
             Op::CompleteProcess { output, .. } => {
-                self.events_of(output.terminal_state().core_event_type())
+                let kind = output.terminal_state().core_event_type();
+                let output = serde_json::to_value(output).ok();
+                self.event_times(kind, |payload| {
+                    payload.get("await_output") == output.as_ref()
+                })
             }
             Op::ClaimLease {
                 owner_id,
@@ -202,33 +226,50 @@ impl Seen {
         }
     }
 
-    fn events_of(&self, event_type: &str) -> Vec<u64> {
-        let mut values: Vec<u64> = self
+    /// When an event of `event_type` with a payload passing `same` was seen to occur; if
+    /// none was, the record update times no seen event or registration explains (the event
+    /// may be unread, its time visible only as a record's `updated_at_ms`).
+    fn event_times(&self, event_type: &str, same: impl Fn(&Value) -> bool) -> Vec<u64> {
+        let seen: Vec<u64> = self
             .events
             .iter()
-            .filter(|(kind, _)| kind == event_type)
-            .map(|&(_, at)| at)
+            .filter(|e| e.event_type == event_type && same(&e.payload))
+            .map(|e| e.occurred_at_ms)
             .collect();
-        values.extend(&self.updated);
-        values
+        if !seen.is_empty() {
+            return seen;
+        }
+        let explained = |at: u64| {
+            self.created.contains(&at) || self.events.iter().any(|e| e.occurred_at_ms == at)
+        };
+        self.updated
+            .iter()
+            .map(|&(at, _)| at)
+            .filter(|&at| !explained(at))
+            .collect()
     }
 
+    /// Starts of leases of `owner` (of lease `fencing`, for a renew) that the partition saw
+    /// in lease answers or `LeaseHeld` errors, and the latest starts that make such a lease
+    /// live when a `LeaseHeld` answer naming `owner` was sent.
     fn lease_times(&self, owner: &str, fencing: Option<u64>, ttl: u64) -> Vec<u64> {
-        let start_for =
-            |expires: u64| (expires < MAX_TIMESTAMP_MS).then(|| expires.checked_sub(ttl));
+        let start_for = |expires: u64| {
+            (expires < MAX_TIMESTAMP_MS)
+                .then(|| expires.checked_sub(ttl))
+                .flatten()
+        };
         let mut values = Vec::new();
-        for lease in self.leases.iter().filter(|l| l.owner_id == owner) {
-            if fencing.is_none_or(|f| f == lease.fencing_token) {
-                if fencing.is_none() {
-                    values.push(lease.claimed_at_ms);
-                }
-                values.extend(start_for(lease.expires_at_ms).flatten());
-            }
+        if fencing.is_some() {
+            let same = |l: &&ProcessLease| l.owner_id == owner && Some(l.fencing_token) == fencing;
+            values.extend(
+                self.leases
+                    .iter()
+                    .filter(same)
+                    .filter_map(|l| start_for(l.expires_at_ms)),
+            );
         }
-        for (holder, expires, told_at) in &self.held {
-            if holder == owner {
-                values.extend(start_for(*expires).flatten());
-            }
+        for (_, expires, told_at) in self.held.iter().filter(|(holder, ..)| holder == owner) {
+            values.extend(start_for(*expires));
             // Live when that claim ran at its invocation: now + ttl > told_at.
             values.extend(told_at.saturating_add(1).checked_sub(ttl));
         }

@@ -3,8 +3,8 @@
 //! Depth-first over linearization prefixes (Wing & Gong), placing next only calls invoked
 //! before the earliest return among the definite calls not yet placed (Lowe's just-in-time
 //! pruning: that call must precede anything invoked after it returned). Definite calls are
-//! tried earliest-deadline first, optional (indefinite) calls after them, so a lost request
-//! is only assumed to have taken effect when some answer needs it.
+//! tried earliest-deadline first, optional (indefinite) calls after them, latest first, so a
+//! lost request is only assumed to have taken effect when some answer needs it.
 //!
 //! Memo (Porcupine): a state is (set of placed calls, Model state); a state seen before is
 //! not explored again. Both halves are 64-bit fingerprints: the set by Zobrist hashing, the
@@ -50,17 +50,24 @@ pub(super) fn check_partition(
     }
     let entries = entry::entries(part_calls(), &part.processes);
     let model = partition::initial_for(part, initial);
-    let mut search = Search::new(&entries, tokens, model, part.processes.len());
-    let result = search.run(budget.max_states);
+    let mut search = Search::new(
+        &entries,
+        tokens,
+        model,
+        part.processes.len(),
+        budget.max_states,
+    );
+    let result = search.run();
     let states = search.states;
     match result {
         Found::Linearization(witness) => SearchOutcome::Linearizable { states, witness },
         Found::Exhausted => SearchOutcome::Unknown {
             states,
             reason: format!(
-                "search budget of {} states ran out in the partition of {}",
+                "search budget of {} states ran out in the partition of {} ({})",
                 budget.max_states,
-                explain::processes(&part.processes)
+                explain::processes(&part.processes),
+                explain::progress(search.deepest.as_ref(), &entries)
             ),
         },
         Found::Nothing if entries.iter().any(|e| e.nows_truncated) => SearchOutcome::Unknown {
@@ -142,12 +149,21 @@ struct Search<'e, 'a> {
     models: Vec<Model>,
     nodes: Vec<Node>,
     memo: HashSet<u128>,
+    /// Model applications so far (each computes one candidate state), and the budget.
     states: u64,
+    max_states: u64,
+    exhausted: bool,
     deepest: Option<DeadEnd>,
 }
 
 impl<'e, 'a> Search<'e, 'a> {
-    fn new(entries: &'e [Entry<'a>], tokens: &'e LeaseTokens, model: Model, keys: usize) -> Self {
+    fn new(
+        entries: &'e [Entry<'a>],
+        tokens: &'e LeaseTokens,
+        model: Model,
+        keys: usize,
+        max_states: u64,
+    ) -> Self {
         let mut by_deadline: Vec<usize> = (0..entries.len())
             .filter(|&e| entries[e].required)
             .collect();
@@ -167,11 +183,13 @@ impl<'e, 'a> Search<'e, 'a> {
             nodes: Vec::new(),
             memo: HashSet::new(),
             states: 0,
+            max_states,
+            exhausted: false,
             deepest: None,
         }
     }
 
-    fn run(&mut self, max_states: u64) -> Found {
+    fn run(&mut self) -> Found {
         self.nodes.push(Node {
             placed: None,
             model: 0,
@@ -195,13 +213,10 @@ impl<'e, 'a> Search<'e, 'a> {
             }
             match self.next_child(top) {
                 Some(child) => {
-                    if self.states >= max_states {
-                        return Found::Exhausted;
-                    }
-                    self.states += 1;
                     self.nodes[top].children += 1;
                     self.push(child);
                 }
+                None if self.exhausted => return Found::Exhausted,
                 None => {
                     if self.nodes[top].children == 0 {
                         self.note_dead_end(top);
@@ -213,7 +228,8 @@ impl<'e, 'a> Search<'e, 'a> {
     }
 
     /// Unplaced entries invoked no later than the earliest unplaced deadline: definite ones
-    /// by deadline, then optional ones by invocation.
+    /// that keep the state (reads, errors) by deadline, then the other definite ones by
+    /// deadline, then optional ones, latest invocation first.
     fn eligible(&self) -> Vec<usize> {
         let horizon = self
             .by_deadline
@@ -234,8 +250,12 @@ impl<'e, 'a> Search<'e, 'a> {
                 }
             }
         }
-        required.sort_by_key(|&e| (self.entries[e].deadline_ms, e));
-        required.extend(optional);
+        // Calls that leave the state as it is first: one that fits is placed without
+        // branching (see `next_child`).
+        required.sort_by_key(|&e| (!self.entries[e].keeps_state, self.entries[e].deadline_ms, e));
+        // Then optional calls, latest first: a lost call that an answer needs is most often a recent one; older
+        // ones that nothing needed so far most often never took effect.
+        required.extend(optional.into_iter().rev());
         required
     }
 
@@ -253,23 +273,38 @@ impl<'e, 'a> Search<'e, 'a> {
                 continue;
             };
             self.nodes[top].next_now += 1;
+            if self.states >= self.max_states {
+                self.exhausted = true;
+                return None;
+            }
+            self.states += 1;
             let (result, applied) = self.apply(entry, now, self.nodes[top].model);
             if !entry.expect.matches(&result) {
                 continue;
             }
+            if entry.keeps_state {
+                // A definite call that changes nothing and fits here can go here in every
+                // linearization extending this prefix (it is eligible, so nothing unplaced
+                // must precede it, and moving a read earlier changes no other answer): no
+                // other choice needs trying at this node.
+                self.nodes[top].next_choice = usize::MAX;
+            }
             let changed = applied.is_some();
             if !changed {
-                // Every other `now` gives this same state: try no more of them.
-                self.nodes[top].next_now = usize::MAX;
                 if !entry.required {
-                    // An optional call that changed nothing is the same as leaving it out.
+                    // An optional call that changed nothing is the same as leaving it out
+                    // (at another `now` it may still change something).
                     continue;
                 }
+                // A definite answer that changes nothing does so at every `now` it matches
+                // at, so every other `now` would give this same state.
+                self.nodes[top].next_now = usize::MAX;
             }
             let (fingerprint, undo) = self.step_fingerprint(top, e, now, changed);
             let key =
                 (u128::from(self.placed_hash ^ self.zobrist[e]) << 64) | u128::from(fingerprint);
             if !self.memo.insert(key) {
+                // Seen before, and it did not lead to a linearization.
                 continue;
             }
             let (model, owns_model) = match applied {

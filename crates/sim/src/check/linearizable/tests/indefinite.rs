@@ -102,3 +102,19 @@ fn a2_indefinite_reads_are_not_searched() {
     assert!(verdict.is_linearizable());
     assert_eq!(verdict.partitions().parts[0].calls, 1);
 }
+
+#[test]
+fn a2_lost_claim_that_failed_at_its_invocation_may_succeed_later_in_its_window() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.at("a", claim("p1", "a", 90), 10); // live until 100
+    // b's claim would meet a's lease at its invocation (95) but took effect at 105.
+    b.lost("b", claim("p1", "b", 100), 95, Some(105), Some(110));
+    let held = b.at("c", claim("p1", "c", 100), 150);
+    assert!(matches!(
+        &b.calls[held].outcome,
+        Some(Err(PluginError::LeaseHeld { holder_owner_id, .. })) if holder_owner_id == "b"
+    ));
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}

@@ -7,7 +7,8 @@ use procreg::{
 };
 use procreg_reference::{Model, Op, OpOutput};
 
-use super::entry::{Expect, is_checked};
+use super::entry::is_checked;
+use super::matching::Expect;
 use super::tokens::LeaseTokens;
 use super::{PartitionOutcome, SearchBudget, Verdict, check};
 use crate::history::{CallId, CallRecord};
