@@ -36,8 +36,10 @@
 //! Model state at that epoch's start; the durability checker relates epochs), liveness, and
 //! everything the online invariants already name precisely.
 
+mod choices;
 mod entry;
 mod explain;
+mod fingerprint;
 mod matching;
 mod nows;
 mod partition;

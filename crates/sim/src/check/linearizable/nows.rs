@@ -10,13 +10,13 @@
 //! | any other call | `invoke_ms` (the answer cannot depend on `now`) |
 //! | definite `Ok` revealing the timestamp it wrote (`created_at_ms`, `updated_at_ms`, `occurred_at_ms`, `claimed_at_ms`, `expires_at_ms - ttl` of an unsaturated renew) | that value if it lies in the window; else `invoke_ms` (the answer did not write it, e.g. an idempotent re-register, so `now` is irrelevant, or nothing matches) |
 //! | definite `Ok` revealing nothing (a saturated renew), or a definite error of a claim or renew | `invoke_ms` and `return_ms`: liveness is monotone in `now`, so a window's ends decide it |
-//! | indefinite mutation | `invoke_ms`, `return_ms` if any, and the later values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, `expires_at_ms - ttl` of its lease as answers and `LeaseHeld` errors naming its owner show it, and `t - ttl + 1` for each such error told to a call sent at `t` (its lease is then live there) |
+//! | indefinite mutation | first the values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, for each `LeaseHeld` error naming its owner with an expiry no lease answer explains, `expires_at_ms - ttl` and `t - ttl + 1` for the error's call sent at `t` (its lease is then live there). Then `invoke_ms` and `return_ms` if any |
 //!
 //! An indefinite call has no upper bound on `now` (A2: it may take effect after its caller
 //! saw `Unavailable`), so its set is a heuristic; it is capped at [`MAX_CANDIDATES`] values,
 //! and a search that fails with a capped set answers "unknown", never "not linearizable".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use procreg::{
     ErrorKind, MAX_TIMESTAMP_MS, PluginError, ProcessEvent, ProcessExternalRef, ProcessLease,
@@ -103,14 +103,9 @@ fn indefinite(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
         .get(pid)
         .map(|seen| seen.suggestions(&call.op))
         .unwrap_or_default();
-    values.retain(|&now| now >= invoke);
-    values.sort_unstable();
-    values.dedup();
-    for end in std::iter::once(invoke).chain(call.return_ms) {
-        if !values.contains(&end) {
-            values.push(end);
-        }
-    }
+    values.extend(std::iter::once(invoke).chain(call.return_ms));
+    let mut tried = BTreeSet::new();
+    values.retain(|&now| now >= invoke && tried.insert(now));
     let truncated = values.len() > MAX_CANDIDATES;
     values.truncate(MAX_CANDIDATES);
     (values, truncated)
@@ -217,11 +212,11 @@ impl Seen {
                 owner_id,
                 lease_ttl_ms,
                 ..
-            } => self.lease_times(owner_id, None, *lease_ttl_ms),
+            } => self.lease_times(owner_id, *lease_ttl_ms),
             Op::RenewLease {
                 lease,
                 lease_ttl_ms,
-            } => self.lease_times(&lease.owner_id, Some(lease.fencing_token), *lease_ttl_ms),
+            } => self.lease_times(&lease.owner_id, *lease_ttl_ms),
             _ => Vec::new(),
         }
     }
@@ -249,30 +244,37 @@ impl Seen {
             .collect()
     }
 
-    /// Starts of leases of `owner` (of lease `fencing`, for a renew) that the partition saw
-    /// in lease answers or `LeaseHeld` errors, and the latest starts that make such a lease
-    /// live when a `LeaseHeld` answer naming `owner` was sent.
-    fn lease_times(&self, owner: &str, fencing: Option<u64>, ttl: u64) -> Vec<u64> {
+    /// For a lost claim or renew of `owner`: the starts that give the expiry a `LeaseHeld`
+    /// error naming `owner` reported, and the latest starts that make the lease live when
+    /// that error's call was sent, for each such error no lease answer explains (a lease of
+    /// `owner` with that expiry was never handed out, so a lost call must have made it).
+    fn lease_times(&self, owner: &str, ttl: u64) -> Vec<u64> {
         let start_for = |expires: u64| {
             (expires < MAX_TIMESTAMP_MS)
                 .then(|| expires.checked_sub(ttl))
                 .flatten()
         };
-        let mut values = Vec::new();
-        if fencing.is_some() {
-            let same = |l: &&ProcessLease| l.owner_id == owner && Some(l.fencing_token) == fencing;
-            values.extend(
-                self.leases
-                    .iter()
-                    .filter(same)
-                    .filter_map(|l| start_for(l.expires_at_ms)),
-            );
-        }
-        for (_, expires, told_at) in self.held.iter().filter(|(holder, ..)| holder == owner) {
-            values.extend(start_for(*expires));
-            // Live when that claim ran at its invocation: now + ttl > told_at.
-            values.extend(told_at.saturating_add(1).checked_sub(ttl));
-        }
+        let explained = |expires: u64| {
+            self.leases
+                .iter()
+                .any(|l| l.owner_id == owner && l.expires_at_ms == expires)
+        };
+        let unexplained = || {
+            self.held
+                .iter()
+                .filter(|(holder, expires, _)| holder == owner && !explained(*expires))
+        };
+        // The reported expiries first (exact), then the looser bounds.
+        let mut values: Vec<u64> = unexplained()
+            .filter_map(|(_, expires, _)| start_for(*expires))
+            .collect();
+        values.sort_unstable();
+        let mut live: Vec<u64> = unexplained()
+            // Live when that error's call was sent: now + ttl > told_at.
+            .filter_map(|(_, _, told_at)| told_at.saturating_add(1).checked_sub(ttl))
+            .collect();
+        live.sort_unstable();
+        values.extend(live);
         values
     }
 }

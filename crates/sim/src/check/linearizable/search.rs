@@ -6,26 +6,36 @@
 //! tried earliest-deadline first, optional (indefinite) calls after them, latest first, so a
 //! lost request is only assumed to have taken effect when some answer needs it.
 //!
-//! Memo (Porcupine): a state is (set of placed calls, Model state); a state seen before is
-//! not explored again. Both halves are 64-bit fingerprints: the set by Zobrist hashing, the
-//! Model by the chain of state-changing (call, now) steps that built it, kept per process and
-//! XOR-combined, so mutations of different processes, which commute, reach one fingerprint
-//! in either order. A multi-process mutation folds every chain into one. Equal fingerprints
-//! therefore mean equal states (up to a 2^-64 collision); unequal ones may still be equal
-//! states, which costs only time.
+//! Two reductions keep the tree small. A definite call that leaves the state as it is (a
+//! read, an error) and fits at a node is placed there without trying anything else: being
+//! eligible, nothing unplaced must precede it, and moving a read earlier changes no other
+//! answer. And an optional call that changes nothing is the same as leaving it out.
+//!
+//! The frontier (Z-lin-3): calls take effect at increasing instants, each inside its window,
+//! and a call that changed state wrote timestamps from a clock reading it took before its
+//! write became visible (T1, one clock shared with the history). So the frontier, the
+//! greatest invocation and state-changing `now` placed so far, must not pass the return of
+//! any definite call still to place; a lost call cannot be given a `now` later than a call
+//! that saw its effect returned.
+//!
+//! Memo (Porcupine): a state is (set of placed calls, Model state, frontier); a state seen
+//! before with a frontier no later than this one's is not explored again (see
+//! `fingerprint` for how states are identified).
 //!
 //! Reads never change the Model (`Op::is_mutation`), nor do errors (A2), so they are applied
 //! in place; a mutation runs on a clone that is kept only if it matched.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use procreg_reference::{Model, OpOutput};
 
 use crate::history::CallRecord;
 
 use super::SearchBudget;
+use super::choices::{Choices, Next};
 use super::entry::{self, Entry};
 use super::explain;
+use super::fingerprint::{Chains, Undo, zobrist_keys};
 use super::partition::{self, Part};
 use super::tokens::{self, LeaseTokens};
 use super::verdict::{LinearizedCall, NonLinearizable, SearchOutcome};
@@ -94,13 +104,6 @@ enum Found {
     Exhausted,
 }
 
-/// How to undo a node's change to the fingerprint chains.
-enum Undo {
-    Nothing,
-    Chain { key: usize, old: u64, new: u64 },
-    Fold { old_chains: Vec<u64> },
-}
-
 /// One state on the DFS path.
 struct Node {
     /// The entry placed to reach it, and its `now` (none for the root).
@@ -110,10 +113,10 @@ struct Node {
     owns_model: bool,
     fingerprint: u64,
     undo: Undo,
-    /// Entries that may go next, in trying order; filled on first visit.
-    eligible: Option<Vec<usize>>,
-    next_choice: usize,
-    next_now: usize,
+    /// The greatest invocation and state-changing `now` placed up to here.
+    frontier: u64,
+    /// What may go next; filled on first visit.
+    choices: Option<Choices>,
     children: usize,
 }
 
@@ -145,10 +148,11 @@ struct Search<'e, 'a> {
     placed: Vec<bool>,
     placed_hash: u64,
     required_left: usize,
-    chains: Vec<u64>,
+    chains: Chains,
     models: Vec<Model>,
     nodes: Vec<Node>,
-    memo: HashSet<u128>,
+    /// State key -> the earliest frontier it was explored with (and failed).
+    memo: HashMap<u128, u64>,
     /// Model applications so far (each computes one candidate state), and the budget.
     states: u64,
     max_states: u64,
@@ -161,27 +165,25 @@ impl<'e, 'a> Search<'e, 'a> {
         entries: &'e [Entry<'a>],
         tokens: &'e LeaseTokens,
         model: Model,
-        keys: usize,
+        processes: usize,
         max_states: u64,
     ) -> Self {
         let mut by_deadline: Vec<usize> = (0..entries.len())
             .filter(|&e| entries[e].required)
             .collect();
         by_deadline.sort_by_key(|&e| (entries[e].deadline_ms, e));
-        let mut seed = 0x5EED_u64;
-        let zobrist = (0..entries.len()).map(|_| splitmix(&mut seed)).collect();
         Search {
             entries,
             tokens,
             required_left: by_deadline.len(),
             by_deadline,
-            zobrist,
+            zobrist: zobrist_keys(entries.len()),
             placed: vec![false; entries.len()],
             placed_hash: 0,
-            chains: vec![0; keys],
+            chains: Chains::new(processes),
             models: vec![model],
             nodes: Vec::new(),
-            memo: HashSet::new(),
+            memo: HashMap::new(),
             states: 0,
             max_states,
             exhausted: false,
@@ -196,9 +198,8 @@ impl<'e, 'a> Search<'e, 'a> {
             owns_model: false,
             fingerprint: 0,
             undo: Undo::Nothing,
-            eligible: None,
-            next_choice: 0,
-            next_now: 0,
+            frontier: 0,
+            choices: None,
             children: 0,
         });
         loop {
@@ -208,8 +209,9 @@ impl<'e, 'a> Search<'e, 'a> {
             let Some(top) = self.nodes.len().checked_sub(1) else {
                 return Found::Nothing;
             };
-            if self.nodes[top].eligible.is_none() {
-                self.nodes[top].eligible = Some(self.eligible());
+            if self.nodes[top].choices.is_none() {
+                let choices = Choices::new(self.entries, &self.placed, &self.by_deadline);
+                self.nodes[top].choices = Some(choices);
             }
             match self.next_child(top) {
                 Some(child) => {
@@ -227,86 +229,60 @@ impl<'e, 'a> Search<'e, 'a> {
         }
     }
 
-    /// Unplaced entries invoked no later than the earliest unplaced deadline: definite ones
-    /// that keep the state (reads, errors) by deadline, then the other definite ones by
-    /// deadline, then optional ones, latest invocation first.
-    fn eligible(&self) -> Vec<usize> {
-        let horizon = self
-            .by_deadline
-            .iter()
-            .find(|&&e| !self.placed[e])
-            .map_or(u64::MAX, |&e| self.entries[e].deadline_ms);
-        let mut required = Vec::new();
-        let mut optional = Vec::new();
-        for (e, entry) in self.entries.iter().enumerate() {
-            if entry.invoke_ms > horizon {
-                break;
-            }
-            if !self.placed[e] {
-                if entry.required {
-                    required.push(e);
-                } else {
-                    optional.push(e);
-                }
-            }
-        }
-        // Calls that leave the state as it is first: one that fits is placed without
-        // branching (see `next_child`).
-        required.sort_by_key(|&e| (!self.entries[e].keeps_state, self.entries[e].deadline_ms, e));
-        // Then optional calls, latest first: a lost call that an answer needs is most often a recent one; older
-        // ones that nothing needed so far most often never took effect.
-        required.extend(optional.into_iter().rev());
-        required
-    }
-
-    /// The next untried (entry, now) of node `top` that matches and leads to a new state.
+    /// The next untried (entry, now) of node `top` that fits and leads to a new state.
     fn next_child(&mut self, top: usize) -> Option<Node> {
         loop {
-            let node = &self.nodes[top];
-            let eligible = node.eligible.as_ref()?;
-            let &e = eligible.get(node.next_choice)?;
-            let entry = &self.entries[e];
-            let Some(&now) = entry.nows.get(node.next_now) else {
-                let node = &mut self.nodes[top];
-                node.next_choice += 1;
-                node.next_now = 0;
-                continue;
+            let choices = self.nodes[top].choices.as_mut()?;
+            let (e, now) = match choices.next(self.entries) {
+                Next::Try(e, now) => (e, now),
+                Next::Rank => {
+                    let ranked = self.rank_optional(top);
+                    self.nodes[top].choices.as_mut()?.set_ranked(ranked);
+                    continue;
+                }
+                Next::Done => return None,
             };
-            self.nodes[top].next_now += 1;
+            let limit = choices.limit(e, self.entries[e].deadline_ms);
             if self.states >= self.max_states {
                 self.exhausted = true;
                 return None;
             }
             self.states += 1;
+            let entry = &self.entries[e];
             let (result, applied) = self.apply(entry, now, self.nodes[top].model);
-            if !entry.expect.matches(&result) {
+            let changed = applied.is_some();
+            let frontier = self.frontier_after(top, entry, now, changed);
+            if !entry.expect.matches(&result) || frontier > limit {
                 continue;
             }
+            let choices = self.nodes[top].choices.as_mut()?;
             if entry.keeps_state {
-                // A definite call that changes nothing and fits here can go here in every
-                // linearization extending this prefix (it is eligible, so nothing unplaced
-                // must precede it, and moving a read earlier changes no other answer): no
-                // other choice needs trying at this node.
-                self.nodes[top].next_choice = usize::MAX;
+                // Fits here, so it goes here: no other choice needs trying at this node.
+                choices.finish();
             }
-            let changed = applied.is_some();
             if !changed {
                 if !entry.required {
-                    // An optional call that changed nothing is the same as leaving it out
-                    // (at another `now` it may still change something).
+                    // The same as leaving it out (at another `now` it may still change
+                    // something).
                     continue;
                 }
-                // A definite answer that changes nothing does so at every `now` it matches
+                // A definite answer that changes nothing does so at every `now` it fits
                 // at, so every other `now` would give this same state.
-                self.nodes[top].next_now = usize::MAX;
+                choices.skip_other_nows();
             }
-            let (fingerprint, undo) = self.step_fingerprint(top, e, now, changed);
+            let parent = self.nodes[top].fingerprint;
+            let (fingerprint, undo) = if changed {
+                self.chains.step(parent, e, now, entry.key)
+            } else {
+                (parent, Undo::Nothing)
+            };
             let key =
                 (u128::from(self.placed_hash ^ self.zobrist[e]) << 64) | u128::from(fingerprint);
-            if !self.memo.insert(key) {
-                // Seen before, and it did not lead to a linearization.
+            if self.memo.get(&key).is_some_and(|&seen| seen <= frontier) {
+                // Explored before, no more constrained, and it led nowhere.
                 continue;
             }
+            self.memo.insert(key, frontier);
             let (model, owns_model) = match applied {
                 Some(model) => {
                     self.models.push(model);
@@ -320,12 +296,81 @@ impl<'e, 'a> Search<'e, 'a> {
                 owns_model,
                 fingerprint,
                 undo,
-                eligible: None,
-                next_choice: 0,
-                next_now: 0,
+                frontier,
+                choices: None,
                 children: 0,
             });
         }
+    }
+
+    /// The frontier after placing `entry` at `now` on node `top` (Z-lin-3).
+    fn frontier_after(&self, top: usize, entry: &Entry, now: u64, changed: bool) -> u64 {
+        let reach = if changed { now } else { 0 };
+        self.nodes[top].frontier.max(entry.invoke_ms).max(reach)
+    }
+
+    /// The optional (entry, now) pairs of node `top` in trying order: first those after which
+    /// one of the most urgent definite calls fits, then the rest, latest invocation first.
+    /// Pairs that change nothing or pass the frontier are left out (never worth placing).
+    fn rank_optional(&mut self, top: usize) -> Vec<(usize, u64)> {
+        let Some(choices) = self.nodes[top].choices.as_ref() else {
+            return Vec::new();
+        };
+        let optional = choices.optional.clone();
+        let probes = choices.probes(self.entries);
+        let limits: Vec<u64> = optional
+            .iter()
+            .map(|&x| choices.limit(x, self.entries[x].deadline_ms))
+            .collect();
+        let (mut helpful, mut rest) = (Vec::new(), Vec::new());
+        for (&x, limit) in optional.iter().zip(limits) {
+            for &now in &self.entries[x].nows {
+                if self.frontier_after(top, &self.entries[x], now, true) > limit {
+                    continue;
+                }
+                if self.states >= self.max_states {
+                    rest.push((x, now));
+                    continue;
+                }
+                let model = &self.models[self.nodes[top].model];
+                let after = self.try_on(x, now, model);
+                let fits = after.as_ref().map(|after| {
+                    let tries = probes.iter().map(|&p| self.fits_on(p, after));
+                    tries.fold((false, 0), |(any, n), (fit, m)| (any || fit, n + m))
+                });
+                self.states += 1 + fits.map_or(0, |(_, tried)| tried);
+                let Some((helps, _)) = fits else {
+                    continue;
+                };
+                if helps {
+                    helpful.push((x, now));
+                } else {
+                    rest.push((x, now));
+                }
+            }
+        }
+        helpful.extend(rest);
+        helpful
+    }
+
+    /// The Model after entry `x` succeeds at `now` on `model`, if it does.
+    fn try_on(&self, x: usize, now: u64, model: &Model) -> Option<Model> {
+        let op = self.tokens.translate(&self.entries[x].call.op, model);
+        let mut after = model.clone();
+        after.apply(&op, now).ok().map(|_| after)
+    }
+
+    /// Whether definite entry `p` fits on `model` at one of its `now`s, and how many
+    /// `now`s were tried.
+    fn fits_on(&self, p: usize, model: &Model) -> (bool, u64) {
+        let entry = &self.entries[p];
+        let op = self.tokens.translate(&entry.call.op, model);
+        let mut tried = 0;
+        let fits = entry.nows.iter().any(|&now| {
+            tried += 1;
+            entry.expect.matches(&model.clone().apply(&op, now))
+        });
+        (fits, tried)
     }
 
     /// Applies an entry's op at `now` to Model `index`: in place for a read, on a clone for a
@@ -347,31 +392,6 @@ impl<'e, 'a> Search<'e, 'a> {
         }
     }
 
-    /// The fingerprint after placing entry `e` at `now` on node `top`, and how to undo the
-    /// chain update it implies (done by `push`).
-    fn step_fingerprint(&self, top: usize, e: usize, now: u64, changed: bool) -> (u64, Undo) {
-        let fingerprint = self.nodes[top].fingerprint;
-        if !changed {
-            return (fingerprint, Undo::Nothing);
-        }
-        let step = mix3(e as u64, now, 0x9E37_79B9_7F4A_7C15);
-        match self.entries[e].key {
-            Some(key) => {
-                let old = self.chains[key];
-                let new = mix3(old, step, key as u64);
-                let fingerprint = fingerprint ^ chain_term(key, old) ^ chain_term(key, new);
-                (fingerprint, Undo::Chain { key, old, new })
-            }
-            // Every chain folds into the fingerprint, and starts again from zero.
-            None => (
-                mix3(fingerprint, step, 0xF01D),
-                Undo::Fold {
-                    old_chains: self.chains.clone(),
-                },
-            ),
-        }
-    }
-
     fn push(&mut self, child: Node) {
         let (e, _) = child.placed.unwrap_or_default();
         self.placed[e] = true;
@@ -379,11 +399,7 @@ impl<'e, 'a> Search<'e, 'a> {
         if self.entries[e].required {
             self.required_left -= 1;
         }
-        match &child.undo {
-            Undo::Nothing => {}
-            Undo::Chain { key, new, .. } => self.chains[*key] = *new,
-            Undo::Fold { .. } => self.chains.iter_mut().for_each(|chain| *chain = 0),
-        }
+        self.chains.apply(&child.undo);
         self.nodes.push(child);
     }
 
@@ -402,11 +418,7 @@ impl<'e, 'a> Search<'e, 'a> {
         if self.entries[e].required {
             self.required_left += 1;
         }
-        match node.undo {
-            Undo::Nothing => {}
-            Undo::Chain { key, old, .. } => self.chains[key] = old,
-            Undo::Fold { old_chains } => self.chains = old_chains,
-        }
+        self.chains.revert(node.undo);
     }
 
     fn witness(&self) -> Vec<LinearizedCall> {
@@ -425,45 +437,18 @@ impl<'e, 'a> Search<'e, 'a> {
         if self.deepest.as_ref().is_some_and(|d| d.prefix.len() >= top) {
             return;
         }
-        let stuck = self.nodes[top]
-            .eligible
+        let mut stuck: Vec<usize> = self.nodes[top]
+            .choices
             .iter()
-            .flatten()
+            .flat_map(|choices| choices.required.iter())
             .copied()
             .filter(|&e| self.entries[e].required)
             .collect();
+        stuck.sort_by_key(|&e| (self.entries[e].deadline_ms, e));
         self.deepest = Some(DeadEnd {
             prefix: self.nodes.iter().filter_map(|node| node.placed).collect(),
             model: self.models[self.nodes[top].model].clone(),
             stuck,
         });
     }
-}
-
-/// A process chain's share of the fingerprint (zero for an untouched chain).
-fn chain_term(key: usize, chain: u64) -> u64 {
-    if chain == 0 {
-        0
-    } else {
-        mix3(chain, key as u64, 0xC4A1)
-    }
-}
-
-fn mix3(a: u64, b: u64, c: u64) -> u64 {
-    let mut state = a ^ mix(b ^ mix(c));
-    splitmix(&mut state)
-}
-
-fn mix(x: u64) -> u64 {
-    let mut state = x;
-    splitmix(&mut state)
-}
-
-/// SplitMix64: a fast, well-mixed 64-bit step.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
