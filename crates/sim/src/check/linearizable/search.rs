@@ -98,6 +98,14 @@ pub(super) fn check_partition(
     }
 }
 
+/// How well a call fits after an optional call, for ranking optional calls.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fit {
+    No,
+    ByKind,
+    Exactly,
+}
+
 enum Found {
     Linearization(Vec<LinearizedCall>),
     Nothing,
@@ -310,7 +318,9 @@ impl<'e, 'a> Search<'e, 'a> {
     }
 
     /// The optional (entry, now) pairs of node `top` in trying order: first those after which
-    /// one of the most urgent definite calls fits, then the rest, latest invocation first.
+    /// one of the most urgent definite calls gets exactly its answer (an error's holder and
+    /// expiry too, though only kinds must match), then those after which one fits, then the
+    /// rest, each group latest invocation first.
     /// Pairs that change nothing or pass the frontier are left out (never worth placing).
     fn rank_optional(&mut self, top: usize) -> Vec<(usize, u64)> {
         let Some(choices) = self.nodes[top].choices.as_ref() else {
@@ -322,7 +332,7 @@ impl<'e, 'a> Search<'e, 'a> {
             .iter()
             .map(|&x| choices.limit(x, self.entries[x].deadline_ms))
             .collect();
-        let (mut helpful, mut rest) = (Vec::new(), Vec::new());
+        let (mut exact, mut helpful, mut rest) = (Vec::new(), Vec::new(), Vec::new());
         for (&x, limit) in optional.iter().zip(limits) {
             for &now in &self.entries[x].nows {
                 if self.frontier_after(top, &self.entries[x], now, true) > limit {
@@ -336,21 +346,20 @@ impl<'e, 'a> Search<'e, 'a> {
                 let after = self.try_on(x, now, model);
                 let fits = after.as_ref().map(|after| {
                     let tries = probes.iter().map(|&p| self.fits_on(p, after));
-                    tries.fold((false, 0), |(any, n), (fit, m)| (any || fit, n + m))
+                    tries.fold((Fit::No, 0), |(best, n), (fit, m)| (best.max(fit), n + m))
                 });
                 self.states += 1 + fits.map_or(0, |(_, tried)| tried);
-                let Some((helps, _)) = fits else {
-                    continue;
-                };
-                if helps {
-                    helpful.push((x, now));
-                } else {
-                    rest.push((x, now));
+                match fits {
+                    None => {}
+                    Some((Fit::Exactly, _)) => exact.push((x, now)),
+                    Some((Fit::ByKind, _)) => helpful.push((x, now)),
+                    Some((Fit::No, _)) => rest.push((x, now)),
                 }
             }
         }
-        helpful.extend(rest);
-        helpful
+        exact.extend(helpful);
+        exact.extend(rest);
+        exact
     }
 
     /// The Model after entry `x` succeeds at `now` on `model`, if it does.
@@ -360,17 +369,28 @@ impl<'e, 'a> Search<'e, 'a> {
         after.apply(&op, now).ok().map(|_| after)
     }
 
-    /// Whether definite entry `p` fits on `model` at one of its `now`s, and how many
-    /// `now`s were tried.
-    fn fits_on(&self, p: usize, model: &Model) -> (bool, u64) {
+    /// How well definite entry `p` fits on `model` at its best `now`, and how many `now`s
+    /// were tried.
+    fn fits_on(&self, p: usize, model: &Model) -> (Fit, u64) {
         let entry = &self.entries[p];
         let op = self.tokens.translate(&entry.call.op, model);
+        let mut best = Fit::No;
         let mut tried = 0;
-        let fits = entry.nows.iter().any(|&now| {
+        for &now in &entry.nows {
             tried += 1;
-            entry.expect.matches(&model.clone().apply(&op, now))
-        });
-        (fits, tried)
+            let answer = model.clone().apply(&op, now);
+            if entry.expect.matches(&answer) {
+                let exact = match (&entry.call.outcome, &answer) {
+                    (Some(Err(told)), Err(got)) => told == got,
+                    _ => true,
+                };
+                best = best.max(if exact { Fit::Exactly } else { Fit::ByKind });
+                if exact {
+                    break;
+                }
+            }
+        }
+        (best, tried)
     }
 
     /// Applies an entry's op at `now` to Model `index`: in place for a read, on a clone for a

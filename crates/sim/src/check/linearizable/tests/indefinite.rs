@@ -118,3 +118,16 @@ fn a2_lost_claim_that_failed_at_its_invocation_may_succeed_later_in_its_window()
     let verdict = b.check();
     assert!(verdict.is_linearizable(), "{verdict}");
 }
+
+#[test]
+fn z_lin_3_a_lost_write_seen_before_its_timestamp_is_not_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", append("p1", json!({"n": 1})), 10, Some(500), None);
+    let read = b.at("r", events_after("p1", 0), 600);
+    // The read returned at 21 having seen an event stamped 500 by the one shared clock.
+    b.calls[read].invoke_ms = 20;
+    b.calls[read].return_ms = Some(21);
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&read), "{verdict}");
+}
