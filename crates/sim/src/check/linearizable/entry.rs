@@ -33,9 +33,11 @@ pub(super) struct Entry<'a> {
     pub call: &'a CallRecord,
     /// Earliest point it may be placed at.
     pub invoke_ms: u64,
-    /// It must be placed before every call invoked after this (`u64::MAX`: no deadline).
+    /// It must be placed before every call invoked after this (`u64::MAX`: no deadline):
+    /// its return, or for a revealed lost append the return of the read that saw it.
     pub deadline_ms: u64,
-    /// Whether the linearization must contain it (definite answers); optional otherwise.
+    /// Whether the linearization must contain it: definite answers, and lost appends an
+    /// answer proves took effect (`reveal`); optional otherwise.
     pub required: bool,
     /// Whether it is definite and, placed with its answer, leaves the state as it is (a
     /// read, or an error: A2).

@@ -43,6 +43,7 @@ mod fingerprint;
 mod matching;
 mod nows;
 mod partition;
+mod reveal;
 mod search;
 #[cfg(test)]
 mod tests;

@@ -36,7 +36,9 @@ use super::choices::{Choices, Next};
 use super::entry::{self, Entry};
 use super::explain;
 use super::fingerprint::{Chains, Undo, zobrist_keys};
+use super::matching::Expect;
 use super::partition::{self, Part};
+use super::reveal;
 use super::tokens::{self, LeaseTokens};
 use super::verdict::{LinearizedCall, NonLinearizable, SearchOutcome};
 
@@ -58,8 +60,9 @@ pub(super) fn check_partition(
         };
         return SearchOutcome::NotLinearizable { states: 0, failure };
     }
-    let entries = entry::entries(part_calls(), &part.processes);
     let model = partition::initial_for(part, initial);
+    let mut entries = entry::entries(part_calls(), &part.processes);
+    reveal::mark_revealed(&mut entries, &model);
     let mut search = Search::new(
         &entries,
         tokens,
@@ -274,9 +277,11 @@ impl<'e, 'a> Search<'e, 'a> {
                     // something).
                     continue;
                 }
-                // A definite answer that changes nothing does so at every `now` it fits
-                // at, so every other `now` would give this same state.
-                choices.skip_other_nows();
+                if !matches!(entry.expect, Expect::Anything) {
+                    // A definite answer that changes nothing does so at every `now` it
+                    // fits at, so every other `now` would give this same state.
+                    choices.skip_other_nows();
+                }
             }
             let parent = self.nodes[top].fingerprint;
             let (fingerprint, undo) = if changed {
