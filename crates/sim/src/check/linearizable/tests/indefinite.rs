@@ -5,6 +5,7 @@ use procreg::PluginError;
 use procreg_reference::OpOutput;
 use serde_json::json;
 
+use super::super::entry::is_checked;
 use super::*;
 
 #[test]
@@ -130,4 +131,50 @@ fn z_lin_3_a_lost_write_seen_before_its_timestamp_is_not_linearizable() {
     b.calls[read].return_ms = Some(21);
     let verdict = b.check();
     assert!(violation(&verdict).stuck.contains(&read), "{verdict}");
+}
+
+/// The entries of `b`'s calls with lost appends revealed, by call id.
+fn revealed(b: &Builder, initial: &procreg_reference::Model) -> Vec<(CallId, bool, u64)> {
+    let checked = b.calls.iter().filter(|c| is_checked(c));
+    let mut entries = super::super::entry::entries(checked, &["p1".to_owned()]);
+    super::super::reveal::mark_revealed(&mut entries, initial);
+    let mut seen: Vec<_> = entries
+        .iter()
+        .map(|e| (e.call.id, e.required, e.deadline_ms))
+        .collect();
+    seen.sort();
+    seen
+}
+
+#[test]
+fn a2_a_lost_append_a_read_shows_is_required_before_that_read() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    let lost = b.lost("a", append("p1", json!({"n": 1})), 10, Some(12), None);
+    b.lost("a", append("p1", json!({"n": 2})), 11, None, None);
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    let marks = revealed(&b, &procreg_reference::Model::new());
+    assert_eq!(marks[lost], (lost, true, 25));
+    assert_eq!(marks[lost + 1], (lost + 1, false, u64::MAX), "its event was never seen");
+    assert!(b.check().is_linearizable());
+}
+
+#[test]
+fn a2_a_lost_append_stays_optional_when_another_could_have_made_the_event() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    let first = b.lost("a", append("p1", json!({"n": 1})), 10, Some(12), None);
+    let retry = b.lost("a", append("p1", json!({"n": 1})), 13, None, Some(15));
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    let marks = revealed(&b, &procreg_reference::Model::new());
+    assert!(!marks[first].1 && !marks[retry].1, "{marks:?}");
+    // Nor when the event was there before the epoch began.
+    let mut initial = procreg_reference::Model::new();
+    initial.apply(&register("p1"), 1).unwrap();
+    initial.apply(&append("p1", json!({"n": 9})), 2).unwrap();
+    let mut b = Builder::new();
+    b.model = initial.clone();
+    let lost = b.lost("a", append("p1", json!({"n": 9})), 10, None, None);
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    assert!(!revealed(&b, &initial)[lost].1);
 }
