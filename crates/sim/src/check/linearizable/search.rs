@@ -277,9 +277,9 @@ impl<'e, 'a> Search<'e, 'a> {
                     // something).
                     continue;
                 }
-                if !matches!(entry.expect, Expect::Anything) {
-                    // A definite answer that changes nothing does so at every `now` it
-                    // fits at, so every other `now` would give this same state.
+                if !matches!(entry.expect, Expect::Output(_)) || entry.keeps_state {
+                    // A read or an error changes nothing at every `now` it fits at, so
+                    // every other `now` would give this same state.
                     choices.skip_other_nows();
                 }
             }
@@ -367,11 +367,12 @@ impl<'e, 'a> Search<'e, 'a> {
         exact
     }
 
-    /// The Model after entry `x` succeeds at `now` on `model`, if it does.
+    /// The Model after entry `x` changes the state at `now` on `model`, if it does.
     fn try_on(&self, x: usize, now: u64, model: &Model) -> Option<Model> {
         let op = self.tokens.translate(&self.entries[x].call.op, model);
         let mut after = model.clone();
-        after.apply(&op, now).ok().map(|_| after)
+        let changed = after.apply(&op, now).is_ok() && after.revision() != model.revision();
+        changed.then_some(after)
     }
 
     /// How well definite entry `p` fits on `model` at its best `now`, and how many `now`s
@@ -399,7 +400,8 @@ impl<'e, 'a> Search<'e, 'a> {
     }
 
     /// Applies an entry's op at `now` to Model `index`: in place for a read, on a clone for a
-    /// mutation (the clone is returned when the op succeeded, i.e. may have changed state).
+    /// mutation (the clone is returned when the op changed the state: it succeeded and the
+    /// Model's revision moved, which it does on every change and only then).
     fn apply(
         &mut self,
         entry: &Entry,
@@ -410,7 +412,7 @@ impl<'e, 'a> Search<'e, 'a> {
         if op.is_mutation() {
             let mut model = self.models[index].clone();
             let result = model.apply(&op, now);
-            let changed = result.is_ok();
+            let changed = result.is_ok() && model.revision() != self.models[index].revision();
             (result, changed.then_some(model))
         } else {
             (self.models[index].apply(&op, now), None)

@@ -155,7 +155,11 @@ fn a2_a_lost_append_a_read_shows_is_required_before_that_read() {
     b.run("r", events_after("p1", 0), 20, 22, 25);
     let marks = revealed(&b, &procreg_reference::Model::new());
     assert_eq!(marks[lost], (lost, true, 25));
-    assert_eq!(marks[lost + 1], (lost + 1, false, u64::MAX), "its event was never seen");
+    assert_eq!(
+        marks[lost + 1],
+        (lost + 1, false, u64::MAX),
+        "its event was never seen"
+    );
     assert!(b.check().is_linearizable());
 }
 
