@@ -28,6 +28,11 @@ impl SimClock {
         self.inner.advance(delta_ms);
     }
 
+    /// The current virtual time (the same as [`Clock::now_ms`], without importing the trait).
+    pub fn now_ms_value(&self) -> u64 {
+        self.inner.now_ms()
+    }
+
     /// This clock as the `SharedClock` registries are built with.
     pub fn shared(&self) -> SharedClock {
         Arc::new(self.clone())

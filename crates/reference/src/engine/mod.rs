@@ -101,7 +101,7 @@ impl<J: Journal> Engine<J> {
         let (result, ticket, changed) = {
             let mut model = self.lock()?;
             let now_ms = self.clock.now_ms(); // T1: one reading, under the lock.
-            self.journal.writable()?; // Z: reads too fail once the journal is poisoned.
+            self.journal.writable()?; // Z1: reads too fail once the journal is poisoned.
             let before = model.revision();
             let result = model.apply(op, now_ms);
             if model.revision() != before {

@@ -243,7 +243,7 @@ fn check_request(
         if let Some(reason) = id_problem("replay key", key) {
             return Err(PluginError::invalid_request(reason));
         }
-        // E15 (Z: an undeclared type with the reserved key is also InvalidRequest, P1 order).
+        // E15 (Z5: an undeclared type with the reserved key is also InvalidRequest, P1 order).
         let is_terminal_type = declared.is_some_and(|t| t.terminal.is_some());
         if key == terminal_replay_key(process_id) && !is_terminal_type {
             return Err(PluginError::invalid_request(format!(

@@ -2,7 +2,7 @@
 //!
 //! Ids that would be STORED (registration fields, grant and transfer scopes, wake targets,
 //! owner ids, replay keys, external refs) are rejected when blank or holding a forbidden
-//! character. Ids that only LOOK SOMETHING UP behave as unknown ids instead (B1; Z: the same
+//! character. Ids that only LOOK SOMETHING UP behave as unknown ids instead (B1; Z3: the same
 //! for forbidden characters and for a session id containing `/frame:`, which must never alias a
 //! frame scope's id).
 

@@ -168,7 +168,7 @@ fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
             pointers.extend(wake.when.as_deref());
             match &wake.dedupe_key {
                 WakeDedupeKey::Pointer(pointer) => pointers.push(pointer),
-                // Z: a const dedupe key is a key (V2): no U+0000 or newline.
+                // Z4: a const dedupe key is a key (V2): no U+0000 or newline.
                 WakeDedupeKey::Const(key) if procreg::validate::has_forbidden_char(key) => {
                     return Some(format!(
                         "dedupe key of `{name}` contains U+0000 or a newline"

@@ -18,4 +18,11 @@ pub(super) fn model_with(ids: &[&str]) -> Model {
     model
 }
 
+mod apply;
+mod completion;
+mod events;
+mod grants;
+mod leases;
+mod precedence;
 mod registration;
+mod sessions;
