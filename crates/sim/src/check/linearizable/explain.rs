@@ -14,6 +14,8 @@ use super::verdict::{LinearizedCall, NonLinearizable};
 
 /// How many stuck calls a report names besides the most urgent one.
 const MORE_STUCK: usize = 3;
+/// How many of the last placed calls a report names (the whole prefix is in the failure).
+const SHOWN_PREFIX: usize = 8;
 /// How many `now` candidates a report shows the Model's answer at.
 const SHOWN_NOWS: usize = 4;
 
@@ -68,12 +70,16 @@ pub(super) fn dead_end(
             now_ms,
         })
         .collect();
-    let placed: Vec<String> = prefix
+    let shown = prefix.len().saturating_sub(SHOWN_PREFIX);
+    let mut placed: Vec<String> = prefix[shown..]
         .iter()
         .map(|step| format!("#{}@{}", step.call, step.now_ms))
         .collect();
+    if shown > 0 {
+        placed.insert(0, format!("{shown} more,"));
+    }
     let mut text = format!(
-        "{}: after placing {} call(s) [{}], no remaining call fits.",
+        "{}: after placing {} call(s) (call@now: {}), no remaining call fits.",
         processes(procs),
         prefix.len(),
         placed.join(" ")
