@@ -24,17 +24,50 @@
 //! - **`now`** is bound from the timestamps an answer reveals (`claimed_at_ms` of a claim,
 //!   `occurred_at_ms` of a new event, `updated_at_ms`/`created_at_ms` of a written record,
 //!   `expires_at_ms - ttl` of an unsaturated renew); otherwise it is searched over a small
-//!   candidate set (see `nows`).
+//!   candidate set (see `nows`). A call that changed state read its clock before its write
+//!   became visible, so its `now` is no later than the return of any call ordered after it
+//!   (Z-lin-3; this is what keeps a lost call from being given a far-future `now`).
+//! - **Real time** is strict: a call that returned at `t` precedes one invoked after `t`;
+//!   one invoked at `t` itself is concurrent with it (Z-lin-4: one virtual millisecond holds
+//!   many events whose order the history does not record).
 //!
-//! The search (`search`) is Wing & Gong's with Lowe's just-in-time pruning and a memo of
-//! (linearized set, state fingerprint) as in Porcupine, split into independent partitions
-//! (`partition`): per process when every call touches one process (P-compositionality),
-//! otherwise per connected component of the processes each call can touch, or whole.
-//! A search that runs out of its [`SearchBudget`] says [`Verdict::Unknown`], never a guess.
+//! The search (`search`, `choices`) is Wing & Gong's with Lowe's just-in-time pruning and a
+//! memo of (placed set, state fingerprint, frontier) as in Porcupine (`fingerprint`), split
+//! into independent partitions (`partition`): per process when every call touches one
+//! process (P-compositionality), otherwise per connected component of the processes each
+//! call can touch, or whole when a call reads every process. Lost appends an answer proves
+//! took effect become required (`reveal`). A search that runs out of its [`SearchBudget`]
+//! says [`Verdict::Unknown`], never a guess; so does a failed search that had to cap some
+//! lost call's `now` candidates.
 //!
 //! What it leaves alone: crashes (one call takes the calls of ONE registry epoch plus the
 //! Model state at that epoch's start; the durability checker relates epochs), liveness, and
 //! everything the online invariants already name precisely.
+//!
+//! ```
+//! use procreg::{PluginError, ProcessRegistration, ProcessScope};
+//! use procreg_reference::{Model, Op};
+//! use procreg_sim::History;
+//! use procreg_sim::check::linearizable::{SearchBudget, check};
+//!
+//! let registration = ProcessRegistration::new("p1", ProcessScope::session("s"), "host");
+//! let claim = |owner: &str| Op::ClaimLease {
+//!     process_id: "p1".into(),
+//!     owner_id: owner.into(),
+//!     lease_ttl_ms: 1_000,
+//! };
+//! let mut model = Model::new();
+//! let mut history = History::new();
+//! let id = history.invoke("a", Op::Register { registration: registration.clone() }, 1, 0);
+//! history.complete(id, model.apply(&Op::Register { registration }, 1), 1);
+//! // Two overlapping claims: one wins, the other is told the lease is held.
+//! let a = history.invoke("a", claim("a"), 10, 0);
+//! let b = history.invoke("b", claim("b"), 11, 0);
+//! history.complete(b, model.apply(&claim("b"), 12), 14);
+//! history.complete(a, model.apply(&claim("a"), 13), 15);
+//! let verdict = check(history.calls(), &Model::new(), SearchBudget::default());
+//! assert!(verdict.is_linearizable(), "{verdict}");
+//! ```
 
 mod choices;
 mod entry;

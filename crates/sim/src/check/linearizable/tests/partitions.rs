@@ -191,3 +191,57 @@ fn an_exhausted_budget_is_unknown_not_a_verdict() {
     b.tell(read, Ok(OpOutput::Events(Vec::new())));
     assert!(b.check().is_violation());
 }
+
+#[test]
+fn each_partition_starts_from_the_initial_model_cut_to_its_processes() {
+    let mut initial = Model::new();
+    for pid in ["p1", "p2", "p3"] {
+        initial.apply(&register(pid), 1).unwrap();
+        initial.apply(&grant("s1", pid), 2).unwrap();
+    }
+    initial.apply(&claim("p2", "w", 1000), 3).unwrap();
+    let part = super::super::partition::Part {
+        processes: vec!["p1".into(), "p2".into()],
+        calls: Vec::new(),
+        whole: false,
+    };
+    let mut cut = super::super::partition::initial_for(&part, &initial);
+    assert_eq!(cut.process_ids().collect::<Vec<_>>(), ["p1", "p2"]);
+    assert_eq!(cut.current_lease("p2"), initial.current_lease("p2"));
+    let listed = cut.apply(&list("s1"), 4).unwrap();
+    let OpOutput::GrantEntries(entries) = listed else {
+        panic!("{listed:?}");
+    };
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|e| e.grant.process_id.as_str())
+        .collect();
+    assert_eq!(ids, ["p1", "p2"], "p3's grant went with p3");
+    let whole = super::super::partition::Part {
+        whole: true,
+        ..part
+    };
+    assert_eq!(
+        super::super::partition::initial_for(&whole, &initial),
+        initial
+    );
+}
+
+#[test]
+fn a_later_epoch_checks_per_process_from_a_cut_initial_model() {
+    let mut initial = Model::new();
+    for pid in ["p1", "p2"] {
+        initial.apply(&register(pid), 1).unwrap();
+    }
+    let mut b = Builder::new();
+    b.model = initial.clone();
+    b.at("a", claim("p1", "a", 100), 10);
+    b.at("b", claim("p2", "b", 100), 11);
+    let stale = b.at("c", get("p2"), 12);
+    let verdict = check(&b.calls, &initial, SearchBudget::default());
+    assert!(verdict.is_linearizable(), "{verdict}");
+    assert_eq!(verdict.partitions().parts.len(), 2);
+    b.tell(stale, Ok(OpOutput::MaybeRecord(None)));
+    let verdict = check(&b.calls, &initial, SearchBudget::default());
+    assert_eq!(violation(&verdict).processes, vec!["p2".to_owned()]);
+}
