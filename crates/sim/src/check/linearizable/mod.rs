@@ -96,14 +96,17 @@ pub use verdict::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchBudget {
     /// Candidate states each partition's search may compute (one per application of a call
-    /// to the Model at a `now`, whether it fits or not). Default: 1,000,000.
+    /// to the Model at a `now`, whether it fits or not). Default: 500,000, a few seconds of
+    /// release-build search for one hard partition (5-25 µs a state, more for whole-history
+    /// partitions, whose Model clones are bigger); linearizable simulator histories of
+    /// hundreds of calls take a few thousand.
     pub max_states: u64,
 }
 
 impl Default for SearchBudget {
     fn default() -> Self {
         Self {
-            max_states: 1_000_000,
+            max_states: 500_000,
         }
     }
 }
