@@ -105,7 +105,7 @@ fn failures_text(cells: &[CellResult]) -> String {
         let (Some(outcome), Some(first)) = (&cell.first_failure, cell.failed.first()) else {
             continue;
         };
-        out.push_str(&report_text(outcome, &first.replay));
+        out.push_str(&report_text(outcome, "", &first.replay));
         out.push('\n');
         let later = &cell.failed[1..];
         if later.is_empty() {

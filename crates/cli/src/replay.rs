@@ -44,17 +44,17 @@ pub fn replay(args: &ReplayArgs) -> Result<bool, CliError> {
         args.faults,
         args.check_determinism,
     );
-    let mut text = report_text(&outcome, &line);
+    let mut tail = String::new();
     if let Some(run) = outcome.run.as_ref().filter(|_| outcome.passed()) {
         let last = run.history.len().saturating_sub(1);
         let from = run.history.len().saturating_sub(PASSING_TAIL_CALLS);
-        text.push_str(&format!(
-            "timeline (calls #{from}..#{last} of {}; --timeline FILE.svg draws the whole run):\n",
-            run.history.len()
-        ));
-        text.push_str(&timeline::render(run, from, last));
+        tail = format!(
+            "timeline (calls #{from}..#{last} of {}; --timeline FILE.svg draws the whole run):\n{}",
+            run.history.len(),
+            timeline::render(run, from, last)
+        );
     }
-    emit(&text);
+    emit(&report_text(&outcome, &tail, &line));
     if let Some(path) = &args.timeline {
         crate::timeline::write_svg(path, &outcome, args.registry.name(), args.faults.name())?;
         eprintln!("timeline: {}", path.display());

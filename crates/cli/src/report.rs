@@ -11,12 +11,13 @@ use procreg_conformance::explore::SeedOutcome;
 /// The test path handed to the library report; it only appears in the line replaced below.
 const LIBRARY_TEST_PATH: &str = "-p procreg-conformance --test explore";
 
-/// The report of `outcome`, its last line being `replay: <replay>`.
-pub fn report_text(outcome: &SeedOutcome, replay: &str) -> String {
+/// The report of `outcome`, then `extra` (more timeline, for a passing replay), then the last
+/// line `replay: <replay>`.
+pub fn report_text(outcome: &SeedOutcome, extra: &str, replay: &str) -> String {
     let text = outcome.report(LIBRARY_TEST_PATH).to_string();
     let library_line = format!("replay: {}\n", outcome.replay_command(LIBRARY_TEST_PATH));
     let body = text.strip_suffix(&library_line).unwrap_or(&text);
-    format!("{body}replay: {replay}\n")
+    format!("{body}{extra}replay: {replay}\n")
 }
 
 #[cfg(test)]
@@ -34,7 +35,7 @@ mod tests {
             3,
             FaultLevel::None,
         );
-        let text = report_text(&outcome, "procreg replay --seed 3");
+        let text = report_text(&outcome, "", "procreg replay --seed 3");
         assert!(
             text.ends_with("replay: procreg replay --seed 3\n"),
             "{text}"

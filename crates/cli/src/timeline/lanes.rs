@@ -50,6 +50,8 @@ pub struct Bar {
     pub to_ms: u64,
     /// Why it ends there.
     pub end: BarEnd,
+    /// When a renewal was answered (L4), ms since the start of the run.
+    pub renewals_ms: Vec<u64>,
     /// Row within its lane (overlapping leases stack).
     pub row: usize,
 }
@@ -117,7 +119,7 @@ pub struct Chart {
     pub faults_end_ms: u64,
     /// Registry crashes (every lane).
     pub registry_crashes: Vec<u64>,
-    /// The lanes, in order of each client's first call.
+    /// The lanes, by client name (`w2` before `w10`).
     pub lanes: Vec<Lane>,
     /// Every leased process, sorted (the colour order).
     pub processes: Vec<String>,
@@ -185,7 +187,12 @@ pub fn chart(run: &RunReport) -> Chart {
                     b.process_id == lease.process_id && b.fence == lease.fencing_token
                 });
                 match found {
-                    Some((_, bar)) => bar.to_ms = bar.to_ms.max(rel(lease.expires_at_ms)),
+                    Some((_, bar)) => {
+                        bar.to_ms = bar.to_ms.max(rel(lease.expires_at_ms));
+                        if matches!(call.op, Op::RenewLease { .. }) {
+                            bar.renewals_ms.push(returned.unwrap_or(invoked));
+                        }
+                    }
                     None => bars.push((
                         lane,
                         Bar {
@@ -196,6 +203,7 @@ pub fn chart(run: &RunReport) -> Chart {
                             from_ms: rel(lease.claimed_at_ms),
                             to_ms: rel(lease.expires_at_ms),
                             end: BarEnd::Expired,
+                            renewals_ms: Vec::new(),
                             row: 0,
                         },
                     )),
@@ -229,6 +237,7 @@ pub fn chart(run: &RunReport) -> Chart {
     for lane in &mut lanes {
         lane.rows = stack_rows(&mut lane.bars);
     }
+    lanes.sort_by(|a, b| natural_key(&a.client).cmp(&natural_key(&b.client)));
     Chart {
         end_ms,
         faults_end_ms: run.plan.faults_end_ms,
@@ -313,6 +322,12 @@ fn stack_rows(bars: &mut [Bar]) -> usize {
         }
     }
     row_ends.len().max(1)
+}
+
+/// `w10` after `w9`: the name without its trailing digits, then their value.
+fn natural_key(name: &str) -> (&str, u64) {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    (stem, name[stem.len()..].parse().unwrap_or(0))
 }
 
 fn fault_name(fault: &LinkFault) -> String {

@@ -43,6 +43,8 @@ pub fn write_svg(
     let chart = outcome.run.as_ref().map(lanes::chart).unwrap_or_default();
     let subtitle = if outcome.run.is_none() {
         format!("{subtitle}; the run did not finish, so there is nothing to draw")
+    } else if chart.processes.is_empty() {
+        format!("{subtitle}; no leases in this run: the lanes show calls (ticks) and faults")
     } else {
         subtitle
     };

@@ -17,7 +17,7 @@ const BAR_H: f64 = 16.0;
 const LANE_PAD: f64 = 8.0;
 const MARK_STRIP: f64 = 16.0;
 const AXIS_H: f64 = 36.0;
-const LEGEND_H: f64 = 64.0;
+const LEGEND_H: f64 = 72.0;
 /// Approximate width of one character of the 11px label font.
 const CHAR_W: f64 = 6.4;
 
@@ -87,7 +87,7 @@ pub fn render(chart: &Chart, heading: &Heading<'_>) -> String {
     }
     draw_verticals(&mut svg, chart, &scale, TOP, y);
     draw_axis(&mut svg, &scale, end_ms, y, width - RIGHT);
-    draw_legend(&mut svg, y + AXIS_H + 8.0);
+    draw_legend(&mut svg, y + AXIS_H + 8.0, width - RIGHT);
     svg.push_str("</svg>\n");
     svg
 }
@@ -99,13 +99,17 @@ const DEFS: &str = r##"<defs>
 
 fn draw_lane(svg: &mut String, chart: &Chart, lane: &Lane, scale: &Scale, top: f64, i: usize) {
     let h = lane_height(lane);
-    let band = if i % 2 == 0 { "#f7f7f7" } else { "#ffffff" };
+    let band = if i % 2 == 0 { "#eef1f5" } else { "#ffffff" };
     let right = scale.x(chart.end_ms.max(1));
     let _ = writeln!(
         svg,
         r##"<rect x="0" y="{top:.1}" width="{:.1}" height="{h:.1}" fill="{band}"/>
+<line x1="0" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#c9ced6" stroke-width="1"/>
 <text x="12" y="{:.1}" font-size="13" font-weight="bold" fill="#333">{}</text>"##,
         right + RIGHT,
+        top + h,
+        right + RIGHT,
+        top + h,
         top + h / 2.0 + 4.0,
         esc(&lane.client)
     );
@@ -142,7 +146,7 @@ fn draw_lane(svg: &mut String, chart: &Chart, lane: &Lane, scale: &Scale, top: f
         let x = scale.x(*at);
         let _ = writeln!(
             svg,
-            r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#c8c8c8" stroke-width="1"/>"##,
+            r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#aaaaaa" stroke-width="1"/>"##,
             top + h - 3.0,
             top + h
         );
@@ -160,10 +164,10 @@ fn draw_bar(svg: &mut String, chart: &Chart, bar: &Bar, scale: &Scale, y: f64) {
         .map_or("#999999", |i| PALETTE[i % PALETTE.len()]);
     let x0 = scale.x(bar.from_ms);
     let w = (scale.x(bar.to_ms) - x0).max(2.0);
-    let (stroke, dash) = match bar.end {
-        BarEnd::Released => ("#222222", ""),
-        BarEnd::Superseded => ("#c0392b", ""),
-        BarEnd::Expired => ("#222222", r#" stroke-dasharray="4 3""#),
+    let (stroke, stroke_w, dash) = match bar.end {
+        BarEnd::Released => ("#222222", 1.2, ""),
+        BarEnd::Superseded => ("#c0392b", 2.0, ""),
+        BarEnd::Expired => ("#222222", 1.2, r#" stroke-dasharray="4 3""#),
     };
     let end = match bar.end {
         BarEnd::Released => "released",
@@ -178,9 +182,22 @@ fn draw_bar(svg: &mut String, chart: &Chart, bar: &Bar, scale: &Scale, y: f64) {
     } else {
         String::new()
     };
+    let renewals: String = bar
+        .renewals_ms
+        .iter()
+        .filter(|&&at| at > bar.from_ms && at < bar.to_ms)
+        .map(|&at| {
+            let x = scale.x(at);
+            format!(
+                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#ffffff" stroke-width="1.5" opacity="0.8"/>"##,
+                y + 1.0,
+                y + BAR_H - 1.0
+            )
+        })
+        .collect();
     let _ = writeln!(
         svg,
-        r##"<g><title>{} fence {} owner {}: +{}ms..+{}ms, {end}</title><rect x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="1.2"{dash}/><text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" font-weight="bold">{}</text></g>"##,
+        r##"<g><title>{} fence {} owner {}: +{}ms..+{}ms, {end}</title><rect x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"{dash}/>{renewals}<text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" font-weight="bold">{}</text></g>"##,
         esc(&bar.process_id),
         bar.fence,
         esc(&bar.owner),
@@ -246,14 +263,16 @@ fn draw_mark(svg: &mut String, mark: &super::lanes::Mark, scale: &Scale, y: f64,
 /// Registry crashes (red, dashed) and the end of the faulty phase (grey, dotted).
 fn draw_verticals(svg: &mut String, chart: &Chart, scale: &Scale, top: f64, bottom: f64) {
     let fx = scale.x(chart.faults_end_ms);
-    let _ = writeln!(
-        svg,
-        r##"<line x1="{fx:.1}" y1="{:.1}" x2="{fx:.1}" y2="{bottom:.1}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>
+    if chart.faults_end_ms <= chart.end_ms {
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{fx:.1}" y1="{:.1}" x2="{fx:.1}" y2="{bottom:.1}" stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"/>
 <text x="{:.1}" y="{:.1}" font-size="11" fill="#555">faults end, settle →</text>"##,
-        top - 14.0,
-        fx + 4.0,
-        top - 4.0
-    );
+            top - 14.0,
+            fx + 4.0,
+            top - 4.0
+        );
+    }
     for (i, at) in chart.registry_crashes.iter().enumerate() {
         let x = scale.x(*at);
         let label_y = top - 18.0 - (i % 2) as f64 * 12.0;
@@ -304,33 +323,68 @@ pub fn tick_step(end_ms: u64) -> u64 {
     }
 }
 
-fn draw_legend(svg: &mut String, y: f64) {
-    let items = [
-        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#222"/><text x="40" y="0">lease: process, fencing token (solid edge: released)</text>"##,
-        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#222" stroke-dasharray="4 3"/><text x="40" y="0">lease ran out</text>"##,
-        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#c0392b" stroke-width="1.2"/><text x="40" y="0">superseded by a higher fence</text>"##,
-        r##"<rect x="0" y="-10" width="34" height="12" fill="url(#stall)"/><text x="40" y="0">worker stalled</text>"##,
-    ];
-    let marks = [
-        r##"<path d="M0,-8 l7,7 m0,-7 l-7,7" stroke="#d62728" stroke-width="2"/><text x="14" y="0">Unavailable</text>"##,
-        r##"<circle cx="4" cy="-4" r="3.5" fill="none" stroke="#777" stroke-width="1.5"/><text x="14" y="0">no answer</text>"##,
-        r##"<path d="M4,-9 l4.5,4.5 l-4.5,4.5 l-4.5,-4.5 z" fill="#8e44ad"/><text x="14" y="0">LeaseLost (fenced off)</text>"##,
-        r##"<path d="M0,-8 l8,0 l-4,7 z" fill="#ff7f0e"/><text x="14" y="0">link fault</text>"##,
-        r##"<rect x="0" y="-10" width="24" height="12" fill="#fde0dd"/><text x="30" y="0">partitioned</text>"##,
-        r##"<line x1="4" y1="-12" x2="4" y2="2" stroke="#d62728" stroke-width="2" stroke-dasharray="6 3"/><text x="12" y="0">registry crash</text>"##,
-        r##"<line x1="4" y1="-12" x2="4" y2="2" stroke="#111" stroke-width="3"/><text x="12" y="0">worker crash</text>"##,
-    ];
-    for (row, (entries, spacing)) in [(&items[..], 300.0), (&marks[..], 170.0)]
-        .into_iter()
-        .enumerate()
-    {
-        for (i, item) in entries.iter().enumerate() {
-            let _ = writeln!(
-                svg,
-                r##"<g transform="translate({:.1},{:.1})" font-size="11" fill="#333">{item}</g>"##,
-                LEFT + i as f64 * spacing,
-                y + 8.0 + row as f64 * 22.0
-            );
+/// Legend entries: (icon drawn in a 34 × 12 box ending at y = 0, text).
+const LEGEND: [(&str, &str); 11] = [
+    (
+        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#222"/><line x1="20" y1="-10" x2="20" y2="2" stroke="#ffffff" stroke-width="1.5"/>"##,
+        "lease: process + fencing token, released (white tick: renewed)",
+    ),
+    (
+        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#222" stroke-dasharray="4 3"/>"##,
+        "lease ran out",
+    ),
+    (
+        r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#c0392b" stroke-width="2"/>"##,
+        "superseded by a higher fence",
+    ),
+    (
+        r##"<rect x="0" y="-10" width="34" height="12" fill="url(#stall)"/>"##,
+        "worker stalled",
+    ),
+    (
+        r##"<rect x="0" y="-10" width="34" height="12" fill="#fde0dd"/>"##,
+        "partitioned",
+    ),
+    (
+        r##"<path d="M13,-8 l7,7 m0,-7 l-7,7" stroke="#d62728" stroke-width="2"/>"##,
+        "Unavailable",
+    ),
+    (
+        r##"<circle cx="17" cy="-4" r="3.5" fill="none" stroke="#777" stroke-width="1.5"/>"##,
+        "no answer",
+    ),
+    (
+        r##"<path d="M17,-9 l4.5,4.5 l-4.5,4.5 l-4.5,-4.5 z" fill="#8e44ad"/>"##,
+        "LeaseLost (fenced off)",
+    ),
+    (
+        r##"<path d="M13,-8 l8,0 l-4,7 z" fill="#ff7f0e"/>"##,
+        "link fault",
+    ),
+    (
+        r##"<line x1="17" y1="-12" x2="17" y2="2" stroke="#d62728" stroke-width="2" stroke-dasharray="6 3"/>"##,
+        "registry crash",
+    ),
+    (
+        r##"<line x1="17" y1="-12" x2="17" y2="2" stroke="#111" stroke-width="3"/>"##,
+        "worker crash",
+    ),
+];
+
+/// The legend, wrapped to `right`.
+fn draw_legend(svg: &mut String, y: f64, right: f64) -> f64 {
+    let (mut x, mut y) = (LEFT, y + 8.0);
+    for (icon, text) in LEGEND {
+        let w = 34.0 + 6.0 + text.len() as f64 * CHAR_W + 24.0;
+        if x + w > right && x > LEFT {
+            x = LEFT;
+            y += 20.0;
         }
+        let _ = writeln!(
+            svg,
+            r##"<g transform="translate({x:.1},{y:.1})" font-size="11" fill="#333">{icon}<text x="40" y="0">{text}</text></g>"##
+        );
+        x += w;
     }
+    y
 }
