@@ -156,3 +156,80 @@ fn timeline_seed(cells: &[CellResult]) -> Option<(&SeedOutcome, Registry)> {
                 .find_map(|c| c.first_run.as_ref().map(|o| (o, c.registry)))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Faults;
+    use crate::sweep::{FailedSeed, run_one};
+    use procreg_conformance::explore::{Failure, FailureClass, find_workload};
+
+    /// A cell whose seeds 0..n "failed" (a passing run with a W2 violation added).
+    fn failing_cell(n: u64) -> CellResult {
+        let workload = find_workload("events").unwrap();
+        let mut outcome = run_one(workload, Registry::Memory, 0, Faults::None, false);
+        outcome.failures.push(Failure::new(
+            FailureClass::Safety,
+            "W2",
+            "two live leases".into(),
+        ));
+        let failed = (0..n)
+            .map(|seed| FailedSeed {
+                seed,
+                failures: outcome.failures.clone(),
+                replay: format!("procreg replay --seed {seed}"),
+            })
+            .collect();
+        CellResult {
+            workload: "events",
+            registry: Registry::Memory,
+            seeds_run: n,
+            failed,
+            first_failure: Some(outcome.clone()),
+            first_run: Some(outcome),
+            elapsed: Duration::from_millis(10),
+            calls: vec![1; n as usize],
+            registry_crashes: 0,
+        }
+    }
+
+    #[test]
+    fn a_failing_cell_prints_the_first_report_then_one_line_per_later_seed() {
+        let text = failures_text(&[failing_cell(3)]);
+        assert!(text.contains("W2"), "{text}");
+        assert!(text.contains("replay: procreg replay --seed 0\n"), "{text}");
+        assert!(
+            text.contains("2 more failing seed(s) of events on memory:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  seed 2 (W2): procreg replay --seed 2\n"),
+            "{text}"
+        );
+        assert!(!text.contains("cargo test"), "{text}");
+    }
+
+    #[test]
+    fn many_failing_seeds_are_capped_with_a_pointer_to_json() {
+        let text = failures_text(&[failing_cell(30)]);
+        let listed = text.lines().filter(|l| l.starts_with("  seed ")).count();
+        assert_eq!(listed, LISTED_FAILURES);
+        assert!(text.contains("... and 19 more"), "{text}");
+    }
+
+    #[test]
+    fn the_timeline_shows_the_first_failing_seed() {
+        let mut passing = failing_cell(1);
+        passing.failed.clear();
+        passing.first_failure = None;
+        let events = find_workload("events").unwrap();
+        passing.first_run = Some(run_one(events, Registry::Memory, 0, Faults::None, false));
+        let cells = [passing, failing_cell(2)];
+        let (outcome, _) = timeline_seed(&cells).unwrap();
+        assert!(!outcome.passed());
+        assert_eq!(
+            timeline_seed(&cells[..1]).map(|(o, _)| o.passed()),
+            Some(true)
+        );
+    }
+}
