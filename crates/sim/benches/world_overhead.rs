@@ -27,14 +27,24 @@ fn script() -> Vec<Op> {
         let registration = ProcessRegistration::new(&id, ProcessScope::session("s"), "h")
             .with_event_type(ProcessEventType::plain("progress"));
         ops.push(Op::Register { registration });
-        ops.push(Op::ClaimLease { process_id: id.clone(), owner_id: "w".into(), lease_ttl_ms: 60_000 });
+        ops.push(Op::ClaimLease {
+            process_id: id.clone(),
+            owner_id: "w".into(),
+            lease_ttl_ms: 60_000,
+        });
         for i in 0..16 {
             let request = ProcessEventAppendRequest::new("progress", json!({ "i": i }));
-            ops.push(Op::AppendEvent { process_id: id.clone(), request });
+            ops.push(Op::AppendEvent {
+                process_id: id.clone(),
+                request,
+            });
         }
         ops.push(Op::ListNonTerminal);
         let output = ProcessAwaitOutput::Success { value: json!(p) };
-        ops.push(Op::CompleteProcess { process_id: id, output });
+        ops.push(Op::CompleteProcess {
+            process_id: id,
+            output,
+        });
     }
     ops
 }

@@ -99,7 +99,11 @@ const DEFS: &str = r##"<defs>
 
 fn draw_lane(svg: &mut String, chart: &Chart, lane: &Lane, scale: &Scale, top: f64, i: usize) {
     let h = lane_height(lane);
-    let band = if i.is_multiple_of(2) { "#eef1f5" } else { "#ffffff" };
+    let band = if i.is_multiple_of(2) {
+        "#eef1f5"
+    } else {
+        "#ffffff"
+    };
     let right = scale.x(chart.end_ms.max(1));
     let _ = writeln!(
         svg,
