@@ -5,6 +5,7 @@
 //! is one line on stderr and exit code 2, never a panic halfway through a sweep.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
@@ -12,9 +13,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use procreg_conformance::explore::{Workload, find_workload, workloads};
 use procreg_sim::{FaultLevel, MemoryTarget, SimFileTarget, SimTarget};
 
-/// Seeds `procreg explore` sweeps by default: measured so the default run (three workloads on
-/// both registries at `light` faults) finishes in well under a minute in release on 2 cores.
-pub const DEFAULT_SEEDS: u64 = 100;
+/// Seeds `procreg explore` sweeps by default. Measured: the default run (three workloads on
+/// both registries at `heavy` faults, 6,000 seed runs) takes 9 s in release on 2 busy cores,
+/// well under a minute.
+pub const DEFAULT_SEEDS: u64 = 1000;
 
 /// procreg: explore seeds of a simulated world on the bundled registries, replay one, list
 /// the conformance laws.
@@ -90,15 +92,16 @@ impl RegistryChoice {
     }
 }
 
-/// `--faults`: how hard each seed's sampled fault plan hits.
+/// `--faults`: how hard each seed's sampled fault plan hits. The CLI defaults to `heavy`
+/// (the tests' sweeps run both levels): a person running the explorer wants it to find bugs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Faults {
     /// No faults: only the schedule is random.
     None,
     /// Occasional link faults and one crash.
-    #[default]
     Light,
     /// Frequent link faults, partitions, several crashes and stalls.
+    #[default]
     Heavy,
 }
 
@@ -175,6 +178,9 @@ pub struct ExploreArgs {
     /// Stop at the first failing seed.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Threads running seeds side by side [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
 }
 
 /// `procreg replay`.

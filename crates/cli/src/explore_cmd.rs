@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,6 +78,10 @@ fn sweep_plan(args: &ExploreArgs) -> Result<SweepPlan, CliError> {
         faults: args.faults,
         check_determinism: args.check_determinism,
         fail_fast: args.fail_fast,
+        jobs: args
+            .jobs
+            .or_else(|| std::thread::available_parallelism().ok())
+            .unwrap_or(NonZeroUsize::MIN),
     })
 }
 

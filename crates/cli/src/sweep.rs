@@ -7,6 +7,11 @@
 //! replay line. Seeds run through the library's `run_seed` / `run_seed_twice`, so a seed here
 //! is exactly the seed `cargo test` would run with `PROCREG_SEED`.
 
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
@@ -32,7 +37,7 @@ pub enum SeedSet {
 
 impl SeedSet {
     /// The seeds, ascending.
-    pub fn iter(self) -> Box<dyn Iterator<Item = u64>> {
+    pub fn iter(self) -> Box<dyn Iterator<Item = u64> + Send> {
         match self {
             SeedSet::One(seed) => Box::new(std::iter::once(seed)),
             SeedSet::Range { count, shard: None } => Box::new(0..count),
@@ -74,6 +79,8 @@ pub struct SweepPlan {
     pub check_determinism: bool,
     /// Stop the whole sweep at the first failing seed.
     pub fail_fast: bool,
+    /// Threads running seeds side by side (each seed is still one deterministic run).
+    pub jobs: NonZeroUsize,
 }
 
 /// A failing seed: what it broke and how to rerun it.
@@ -206,41 +213,74 @@ fn run_cell(
         calls: Vec::new(),
         registry_crashes: 0,
     };
-    for seed in plan.seeds.iter() {
-        let outcome = run_one(
-            workload,
-            registry,
-            seed,
-            plan.faults,
-            plan.check_determinism,
-        );
-        progress.inc(1);
-        cell.seeds_run += 1;
-        if let Some(run) = &outcome.run {
-            cell.calls.push(run.history.len() as u64);
-            cell.registry_crashes += run.registry_crashes.len() as u64;
-        }
-        let passed = outcome.passed();
-        if !passed {
-            let twice = outcome.classes().contains(&FailureClass::Nondeterminism);
-            cell.failed.push(FailedSeed {
-                seed,
-                failures: outcome.failures.clone(),
-                replay: replay_command(seed, workload.name, registry, plan.faults, twice),
+    let seeds = Mutex::new(plan.seeds.iter());
+    let stop = AtomicBool::new(false);
+    let (sender, outcomes) = mpsc::channel::<SeedOutcome>();
+    thread::scope(|scope| {
+        for _ in 0..plan.jobs.get() {
+            let sender = sender.clone();
+            let (seeds, stop) = (&seeds, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(seed) = seeds.lock().ok().and_then(|mut s| s.next()) else {
+                        break;
+                    };
+                    let outcome = run_one(
+                        workload,
+                        registry,
+                        seed,
+                        plan.faults,
+                        plan.check_determinism,
+                    );
+                    if sender.send(outcome).is_err() {
+                        break;
+                    }
+                }
             });
         }
-        if cell.first_run.is_none() {
-            cell.first_run = Some(outcome.clone());
+        drop(sender);
+        for outcome in outcomes {
+            progress.inc(1);
+            if !outcome.passed() && plan.fail_fast {
+                stop.store(true, Ordering::Relaxed);
+            }
+            record(&mut cell, plan, outcome);
         }
-        if !passed && cell.first_failure.is_none() {
-            cell.first_failure = Some(outcome);
-        }
-        if !passed && plan.fail_fast {
-            break;
-        }
-    }
+    });
+    cell.failed.sort_by_key(|f| f.seed);
     cell.elapsed = started.elapsed();
     cell
+}
+
+/// Counts one seed's outcome into its cell; outcomes arrive in any order, so the first run
+/// and first failure kept are those of the lowest seed.
+fn record(cell: &mut CellResult, plan: &SweepPlan, outcome: SeedOutcome) {
+    cell.seeds_run += 1;
+    if let Some(run) = &outcome.run {
+        cell.calls.push(run.history.len() as u64);
+        cell.registry_crashes += run.registry_crashes.len() as u64;
+    }
+    let lower = |kept: &Option<SeedOutcome>| kept.as_ref().is_none_or(|k| outcome.seed < k.seed);
+    if !outcome.passed() {
+        let twice = outcome.classes().contains(&FailureClass::Nondeterminism);
+        cell.failed.push(FailedSeed {
+            seed: outcome.seed,
+            failures: outcome.failures.clone(),
+            replay: replay_command(
+                outcome.seed,
+                cell.workload,
+                cell.registry,
+                plan.faults,
+                twice,
+            ),
+        });
+        if lower(&cell.first_failure) {
+            cell.first_failure = Some(outcome.clone());
+        }
+    }
+    if lower(&cell.first_run) {
+        cell.first_run = Some(outcome);
+    }
 }
 
 #[cfg(test)]

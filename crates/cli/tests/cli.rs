@@ -178,7 +178,7 @@ fn replay_seed_1_prints_a_report() {
     let last = text.lines().last().unwrap();
     assert_eq!(
         last,
-        "replay: procreg replay --seed 1 --workload recovery --registry memory --faults light"
+        "replay: procreg replay --seed 1 --workload recovery --registry memory --faults heavy"
     );
 }
 
