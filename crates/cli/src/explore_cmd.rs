@@ -93,7 +93,7 @@ fn progress_bar(plan: &SweepPlan, json: bool) -> ProgressBar {
     let cells = (plan.workloads.len() * plan.registries.len()) as u64;
     let bar = ProgressBar::new(cells * plan.seeds.len());
     let style = ProgressStyle::with_template(
-        "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} seeds  {msg}  {per_sec} eta {eta}",
+        "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}",
     )
     .map(|s| s.progress_chars("=> "));
     if let Ok(style) = style {
