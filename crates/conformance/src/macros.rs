@@ -54,6 +54,31 @@ macro_rules! laws {
         fn harness_provides_what_laws_declares() {
             $crate::__private::check_declared($harness, &[$(stringify!($cap)),*]);
         }
+
+        /// The explorer's workloads on this harness (seeds from `PROCREG_SEED` /
+        /// `PROCREG_SEEDS`, default 32 each, light faults).
+        mod explore {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__explore_tests!($harness; [$($cap)*]; recovery, grants, events);
+        }
+    };
+}
+
+/// The explore tests of [`laws!`], one per workload; they need an injected clock (the world's).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __explore_tests {
+    ($harness:expr; $caps:tt; $($workload:ident),*) => {
+        $(
+            $crate::__unless_provided! {
+                [Clock] $caps;
+                #[test]
+                fn $workload() {
+                    $crate::__private::run_explore(stringify!($workload), $harness, module_path!());
+                }
+            }
+        )*
     };
 }
 
@@ -135,6 +160,24 @@ macro_rules! __unless_provided {
 pub mod __private {
     use crate::harness::Harness;
     use crate::law::Need;
+
+    /// Sweeps one workload of the explorer on `harness`; panics with the failing seed's report.
+    /// `module` is the generated test's module path, for the replay line.
+    pub fn run_explore<H: Harness>(workload: &str, harness: H, module: &str) {
+        let Some(found) = crate::explore::find_workload(workload) else {
+            panic!("procreg-conformance bug: no workload `{workload}`");
+        };
+        // The test binary's own name leads the module path; `cargo test` filters without it.
+        let test_path = match module.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{workload}"),
+            None => format!("explore::{workload}"),
+        };
+        let mut target = crate::explore::HarnessTarget::new(harness, format!("explore_{workload}"));
+        let level = procreg_sim::FaultLevel::Light;
+        if let Err(error) = crate::explore::explore(found, &mut target, level, &test_path) {
+            panic!("\n{error}\n");
+        }
+    }
 
     /// Fails when `laws!(.., provides: [..])` and the harness's capabilities disagree, so the
     /// compile-time ignores can never hide a law the harness could run (or run one it cannot).

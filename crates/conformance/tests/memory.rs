@@ -26,3 +26,14 @@ procreg_conformance::laws!(MemoryHarness);
 fn a_provides_list_that_disagrees_with_capabilities_is_refused() {
     procreg_conformance::__private::check_declared(MemoryHarness, &["Clock", "Durable"]);
 }
+
+/// `laws!` generates one explore test per workload by name; keep that list and the catalogue
+/// of workloads in step.
+#[test]
+fn laws_macro_explores_every_workload() {
+    let names: Vec<_> = procreg_conformance::explore::workloads()
+        .iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["recovery", "grants", "events"]);
+}

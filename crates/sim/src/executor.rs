@@ -68,6 +68,26 @@ thread_local! {
     static CONTEXT: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
 }
 
+/// Installs an executor's context for a scope and restores the previous one on drop, also when
+/// a task panics, so a panicking run cannot leave a stale executor behind.
+struct ContextGuard {
+    previous: Option<Rc<Shared>>,
+}
+
+impl ContextGuard {
+    fn enter(shared: &Rc<Shared>) -> Self {
+        let previous = CONTEXT.with(|c| c.borrow_mut().replace(Rc::clone(shared)));
+        Self { previous }
+    }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CONTEXT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
 fn with_context<T>(f: impl FnOnce(&Rc<Shared>) -> T) -> Option<T> {
     CONTEXT.with(|c| c.borrow().as_ref().map(f))
 }
@@ -175,12 +195,11 @@ impl Executor {
             .map(|(id, _)| *id)
             .collect();
         // Dropping a future may drop a `Sleep`, which unregisters its timer through the context.
-        let previous = CONTEXT.with(|c| c.borrow_mut().replace(Rc::clone(&self.shared)));
+        let _context = ContextGuard::enter(&self.shared);
         for id in &doomed {
             self.tasks.remove(id);
             self.shared.labels.borrow_mut().remove(id);
         }
-        CONTEXT.with(|c| *c.borrow_mut() = previous);
         doomed.len()
     }
 
@@ -209,10 +228,8 @@ impl Executor {
     /// before virtual time `deadline_ms`; time is then exactly `deadline_ms` (or later if it
     /// already was), so the caller can inject an event at that instant.
     pub fn run_until(&mut self, deadline_ms: u64, max_polls: u64) -> RunOutcome {
-        let previous = CONTEXT.with(|c| c.borrow_mut().replace(Rc::clone(&self.shared)));
-        let outcome = self.run_inner(deadline_ms, max_polls);
-        CONTEXT.with(|c| *c.borrow_mut() = previous);
-        outcome
+        let _context = ContextGuard::enter(&self.shared);
+        self.run_inner(deadline_ms, max_polls)
     }
 
     fn run_inner(&mut self, deadline_ms: u64, max_polls: u64) -> RunOutcome {

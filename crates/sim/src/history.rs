@@ -28,7 +28,8 @@ pub struct CallRecord {
     pub return_ms: Option<u64>,
     /// What the client got back, once it returned.
     pub outcome: Option<Result<OpOutput, PluginError>>,
-    /// Which incarnation of the registry the call was sent to (bumped at every registry crash).
+    /// Which incarnation of the registry executed the call (bumped at every registry crash); the
+    /// one it was sent to when it never reached one.
     pub epoch: u32,
 }
 
@@ -87,6 +88,12 @@ impl History {
         );
         call.outcome = Some(outcome);
         call.return_ms = Some(return_ms);
+    }
+
+    /// Records that call `id` was executed by registry incarnation `epoch` (it may have been
+    /// sent while an earlier one was up).
+    pub fn set_epoch(&mut self, id: CallId, epoch: u32) {
+        self.calls[id].epoch = epoch;
     }
 
     /// Every call, in invocation order.

@@ -35,6 +35,8 @@ use crate::plan::{FaultPlan, LinkFault};
 struct LinkState {
     plan: FaultPlan,
     clock: SimClock,
+    /// Virtual time the link was created: plan times are relative to it.
+    origin_ms: u64,
     target: RefCell<Option<Arc<dyn ProcessRegistry>>>,
     epoch: Cell<u32>,
     crash_wakers: RefCell<Vec<Waker>>,
@@ -54,6 +56,7 @@ impl FaultyLink {
         Self {
             state: Rc::new(LinkState {
                 plan,
+                origin_ms: clock.now_ms(),
                 clock,
                 target: RefCell::new(Some(registry)),
                 epoch: Cell::new(0),
@@ -110,7 +113,12 @@ impl FaultyLink {
             *count += 1;
             *count - 1
         };
-        let fault = self.state.plan.link_fault(client, index).cloned();
+        // The settle phase (W5) is fault-free: no planned fault fires after `faults_end_ms`.
+        let fault = if self.in_faulty_phase() {
+            self.state.plan.link_fault(client, index).cloned()
+        } else {
+            None
+        };
         let id = self.record_invoke(client, &op);
         waiting_on(Some(format!("{client}: {} (call #{id})", op.method_name())));
         let delay = match fault {
@@ -118,7 +126,7 @@ impl FaultyLink {
             _ => 0,
         };
         sleep(self.state.plan.latency_ms + delay).await;
-        let result = self.deliver(client, &op, fault.as_ref()).await;
+        let result = self.deliver(id, client, &op, fault.as_ref()).await;
         self.state
             .history
             .borrow_mut()
@@ -129,6 +137,19 @@ impl FaultyLink {
 
     fn now(&self) -> u64 {
         self.state.clock.now_ms()
+    }
+
+    /// Time since the link was created: the clock plan times are written in.
+    fn plan_now(&self) -> u64 {
+        self.now().saturating_sub(self.state.origin_ms)
+    }
+
+    fn in_faulty_phase(&self) -> bool {
+        self.plan_now() < self.state.plan.faults_end_ms
+    }
+
+    fn partitioned(&self, client: &str) -> bool {
+        self.state.plan.partitioned(client, self.plan_now())
     }
 
     fn record_invoke(&self, client: &str, op: &Op) -> usize {
@@ -146,14 +167,17 @@ impl FaultyLink {
 
     async fn deliver(
         &self,
+        id: usize,
         client: &str,
         op: &Op,
         fault: Option<&LinkFault>,
     ) -> Result<OpOutput, PluginError> {
-        if fault == Some(&LinkFault::DropRequest) || self.state.plan.partitioned(client, self.now())
-        {
+        if fault == Some(&LinkFault::DropRequest) || self.partitioned(client) {
             return self.lost("request lost by the link").await;
         }
+        // The call runs on the incarnation that is up now, whatever it was sent to.
+        let executed_on = self.state.epoch.get();
+        self.state.history.borrow_mut().set_epoch(id, executed_on);
         let Some(result) = self.execute(op).await else {
             return Err(PluginError::unavailable("registry crashed during the call"));
         };
@@ -168,12 +192,16 @@ impl FaultyLink {
                 .borrow_mut()
                 .complete(copy, outcome, self.now());
         }
-        if fault == Some(&LinkFault::DropResponse)
-            || self.state.plan.partitioned(client, self.now())
-        {
+        if fault == Some(&LinkFault::DropResponse) || self.partitioned(client) {
             return self.lost("response lost by the link").await;
         }
         sleep(self.state.plan.latency_ms).await;
+        if self.state.epoch.get() != executed_on {
+            // The registry crashed while the answer was on the wire: the client never gets it.
+            return Err(PluginError::unavailable(
+                "registry crashed before answering",
+            ));
+        }
         result
     }
 
@@ -215,3 +243,6 @@ impl<F: Future> Future for UntilCrash<'_, F> {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -136,3 +136,16 @@ fn run_until_stops_at_the_deadline_and_resumes() {
     assert_eq!(ex.run(100), RunOutcome::Completed);
     assert_eq!((ex.clock().now_ms(), seen.get()), (1_000, 1));
 }
+
+#[test]
+fn a_panicking_task_leaves_no_context_behind() {
+    let mut ex = Executor::new(1, SimClock::new(7));
+    ex.spawn("boom", async { panic!("task panics") });
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.run(10)));
+    assert!(caught.is_err());
+    assert_eq!(
+        now_ms(),
+        None,
+        "the executor's context must be gone after the panic"
+    );
+}
