@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use procreg::ErrorKind;
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::world::START_MS;
-use procreg_sim::{CrashEvent, LinkFault, RunReport};
+use procreg_sim::{CallId, CrashEvent, LinkFault, RunReport};
 
 /// How a lease bar ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct Bar {
     pub end: BarEnd,
     /// When a renewal was answered (L4), ms since the start of the run.
     pub renewals_ms: Vec<u64>,
+    /// Another lease of the same process carries the same fencing token (a W3 violation).
+    pub fence_reused: bool,
     /// Row within its lane (overlapping leases stack).
     pub row: usize,
 }
@@ -69,6 +71,8 @@ pub enum MarkKind {
     LinkFault(String),
     /// The worker crashed (a fresh incarnation starts).
     WorkerCrash,
+    /// The explorer's judgement: this call shows a violation of these rules (`W3 D3`).
+    Violation(String),
 }
 
 /// A mark on a lane at one instant, ms since the start of the run.
@@ -133,8 +137,9 @@ fn lane_name(client: &str) -> &str {
     client.strip_suffix("+dup").unwrap_or(client)
 }
 
-/// Reads the chart out of a run.
-pub fn chart(run: &RunReport) -> Chart {
+/// Reads the chart out of a run; `violations` (rule id, call id) are marked on the lane of
+/// the call that shows them.
+pub fn chart(run: &RunReport, violations: &[(&str, CallId)]) -> Chart {
     let mut lanes: Vec<Lane> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut lane_of = |client: &str, lanes: &mut Vec<Lane>| -> usize {
@@ -183,8 +188,13 @@ pub fn chart(run: &RunReport) -> Chart {
                 lanes[lane].marks.push(mark(MarkKind::LeaseLost));
             }
             Some(Ok(OpOutput::Lease(lease))) => {
+                // One bar per lease: a broken registry may issue one fence twice (W3), so
+                // the owner and token tell two leases apart, not the fence alone.
                 let found = bars.iter_mut().find(|(_, b)| {
-                    b.process_id == lease.process_id && b.fence == lease.fencing_token
+                    b.process_id == lease.process_id
+                        && b.fence == lease.fencing_token
+                        && b.owner == lease.owner_id
+                        && b.lease_token == lease.lease_token
                 });
                 match found {
                     Some((_, bar)) => {
@@ -204,6 +214,7 @@ pub fn chart(run: &RunReport) -> Chart {
                             to_ms: rel(lease.expires_at_ms),
                             end: BarEnd::Expired,
                             renewals_ms: Vec::new(),
+                            fence_reused: false,
                             row: 0,
                         },
                     )),
@@ -227,6 +238,27 @@ pub fn chart(run: &RunReport) -> Chart {
         }
     }
     cut_superseded(&mut bars);
+    mark_reused_fences(&mut bars);
+    let mut by_call: BTreeMap<CallId, Vec<&str>> = BTreeMap::new();
+    for &(rule, id) in violations {
+        let rules = by_call.entry(id).or_default();
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    for (id, rules) in by_call {
+        if let Some(call) = run.history.calls().get(id) {
+            let lane = lane_of(&call.client, &mut lanes);
+            lanes[lane].marks.push(Mark {
+                at_ms: rel(call.return_ms.unwrap_or(call.invoke_ms)),
+                kind: MarkKind::Violation(rules.join(" ")),
+                detail: format!(
+                    "call #{id}: {}",
+                    procreg_conformance::explore::timeline::describe_op(&call.op)
+                ),
+            });
+        }
+    }
     let mut processes: Vec<String> = bars.iter().map(|(_, b)| b.process_id.clone()).collect();
     processes.sort();
     processes.dedup();
@@ -265,6 +297,21 @@ fn cut_superseded(bars: &mut [(usize, Bar)]) {
             bar.to_ms = next.max(bar.from_ms);
             bar.end = BarEnd::Superseded;
         }
+    }
+}
+
+/// W3: two leases of one process with one fencing token both get flagged.
+fn mark_reused_fences(bars: &mut [(usize, Bar)]) {
+    let keys: Vec<(String, u64)> = bars
+        .iter()
+        .map(|(_, b)| (b.process_id.clone(), b.fence))
+        .collect();
+    for (_, bar) in bars.iter_mut() {
+        let same = keys
+            .iter()
+            .filter(|(p, f)| *p == bar.process_id && *f == bar.fence)
+            .count();
+        bar.fence_reused = same > 1;
     }
 }
 
@@ -336,5 +383,132 @@ fn fault_name(fault: &LinkFault) -> String {
         LinkFault::DropRequest => "request dropped".to_owned(),
         LinkFault::DropResponse => "response dropped".to_owned(),
         LinkFault::Duplicate => "duplicated".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use procreg::{ProcessLease, ProcessLeaseCompletion};
+    use procreg_conformance::explore::{find_workload, run_seed};
+    use procreg_sim::{FaultLevel, History, MemoryTarget};
+
+    fn lease(process: &str, fence: u64, owner: &str, from: u64, to: u64) -> ProcessLease {
+        ProcessLease {
+            process_id: process.into(),
+            owner_id: owner.into(),
+            lease_token: format!("lease-{owner}"),
+            fencing_token: fence,
+            claimed_at_ms: START_MS + from,
+            expires_at_ms: START_MS + to,
+        }
+    }
+
+    fn claim(history: &mut History, client: &str, at: u64, granted: ProcessLease) -> CallId {
+        let op = Op::ClaimLease {
+            process_id: granted.process_id.clone(),
+            owner_id: granted.owner_id.clone(),
+            lease_ttl_ms: 100,
+        };
+        let id = history.invoke(client, op, START_MS + at, 0);
+        history.complete(id, Ok(OpOutput::Lease(granted)), START_MS + at + 1);
+        id
+    }
+
+    /// A real run's report with `history` in place of its own.
+    fn run_with(history: History) -> RunReport {
+        let workload = find_workload("events").unwrap();
+        let mut run = run_seed(workload, &mut MemoryTarget, 0, FaultLevel::None)
+            .run
+            .unwrap();
+        run.history = history;
+        run.plan.crashes.clear();
+        run.plan.partitions.clear();
+        run.plan.link.clear();
+        run
+    }
+
+    fn bars(chart: &Chart) -> Vec<&Bar> {
+        chart.lanes.iter().flat_map(|l| &l.bars).collect()
+    }
+
+    #[test]
+    fn l5_a_release_cuts_the_bar_and_l2_a_higher_fence_supersedes() {
+        let mut history = History::new();
+        let first = lease("p1", 1, "a", 0, 100);
+        claim(&mut history, "w0", 0, first.clone());
+        let release = Op::CompleteLease {
+            completion: ProcessLeaseCompletion::from(&first),
+        };
+        let id = history.invoke("w0", release, START_MS + 40, 0);
+        history.complete(id, Ok(OpOutput::Unit), START_MS + 42);
+        claim(&mut history, "w1", 10, lease("p2", 1, "b", 10, 110));
+        claim(&mut history, "w2", 60, lease("p2", 2, "c", 60, 160));
+        let chart = chart(&run_with(history), &[]);
+        let bars = bars(&chart);
+        let find = |p: &str, f: u64| {
+            *bars
+                .iter()
+                .find(|b| b.process_id == p && b.fence == f)
+                .unwrap()
+        };
+        assert_eq!(
+            (find("p1", 1).to_ms, find("p1", 1).end),
+            (42, BarEnd::Released)
+        );
+        assert_eq!(
+            (find("p2", 1).to_ms, find("p2", 1).end),
+            (60, BarEnd::Superseded)
+        );
+        assert_eq!(
+            (find("p2", 2).to_ms, find("p2", 2).end),
+            (160, BarEnd::Expired)
+        );
+        assert_eq!(chart.processes, ["p1", "p2"]);
+    }
+
+    #[test]
+    fn w3_one_fence_given_to_two_owners_is_two_flagged_bars_and_violations_are_marked() {
+        let mut history = History::new();
+        claim(&mut history, "w0", 0, lease("p1", 1, "a", 0, 100));
+        let second = claim(&mut history, "w1", 150, lease("p1", 1, "b", 150, 250));
+        let chart = chart(&run_with(history), &[("W3", second), ("D3", second)]);
+        let bars = bars(&chart);
+        assert_eq!(bars.len(), 2, "{bars:?}");
+        assert!(bars.iter().all(|b| b.fence_reused));
+        let w1 = chart.lanes.iter().find(|l| l.client == "w1").unwrap();
+        assert!(
+            w1.marks
+                .iter()
+                .any(|m| m.kind == MarkKind::Violation("W3 D3".into()) && m.at_ms == 151),
+            "{:?}",
+            w1.marks
+        );
+    }
+
+    #[test]
+    fn l4_renewals_extend_one_bar_and_overlapping_leases_stack_in_rows() {
+        let mut history = History::new();
+        let held = lease("p1", 1, "a", 0, 100);
+        claim(&mut history, "w0", 0, held.clone());
+        let renew = Op::RenewLease {
+            lease: held.clone(),
+            lease_ttl_ms: 100,
+        };
+        let id = history.invoke("w0", renew, START_MS + 50, 0);
+        let renewed = ProcessLease {
+            expires_at_ms: START_MS + 150,
+            ..held
+        };
+        history.complete(id, Ok(OpOutput::Lease(renewed)), START_MS + 51);
+        claim(&mut history, "w0", 120, lease("p2", 1, "a2", 120, 220));
+        let chart = chart(&run_with(history), &[]);
+        let w0 = &chart.lanes[0];
+        assert_eq!(w0.bars.len(), 2);
+        assert_eq!(
+            (w0.bars[0].to_ms, &w0.bars[0].renewals_ms[..]),
+            (150, &[51][..])
+        );
+        assert_eq!((w0.rows, w0.bars[1].row), (2, 1));
     }
 }

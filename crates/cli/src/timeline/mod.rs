@@ -33,14 +33,31 @@ pub fn write_svg(
     let subtitle = if outcome.passed() {
         "passed".to_owned()
     } else {
-        let rules: Vec<String> = outcome
-            .failures
-            .iter()
-            .map(|f| format!("{} ({})", f.violation.rule, f.class))
+        // Each rule once, in order, with how often it was broken: `W3 (safety) x4`.
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for f in &outcome.failures {
+            let key = format!("{} ({})", f.violation.rule, f.class);
+            match counted.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((key, 1)),
+            }
+        }
+        let rules: Vec<String> = counted
+            .into_iter()
+            .map(|(k, n)| if n > 1 { format!("{k} x{n}") } else { k })
             .collect();
         format!("FAILED: {}", rules.join(", "))
     };
-    let chart = outcome.run.as_ref().map(lanes::chart).unwrap_or_default();
+    let violations: Vec<(&str, usize)> = outcome
+        .failures
+        .iter()
+        .filter_map(|f| Some((f.violation.rule.as_str(), f.violation.call?)))
+        .collect();
+    let chart = outcome
+        .run
+        .as_ref()
+        .map(|run| lanes::chart(run, &violations))
+        .unwrap_or_default();
     let subtitle = if outcome.run.is_none() {
         format!("{subtitle}; the run did not finish, so there is nothing to draw")
     } else if chart.processes.is_empty() {
@@ -71,7 +88,7 @@ mod tests {
             1,
             FaultLevel::Heavy,
         );
-        let chart = chart(outcome.run.as_ref().unwrap());
+        let chart = chart(outcome.run.as_ref().unwrap(), &[]);
         let bars: Vec<_> = chart.lanes.iter().flat_map(|l| &l.bars).collect();
         assert!(!bars.is_empty());
         assert!(bars.iter().all(|b| b.from_ms <= b.to_ms));

@@ -17,7 +17,8 @@ const BAR_H: f64 = 16.0;
 const LANE_PAD: f64 = 8.0;
 const MARK_STRIP: f64 = 16.0;
 const AXIS_H: f64 = 36.0;
-const LEGEND_H: f64 = 72.0;
+/// Space below the last legend row.
+const LEGEND_PAD: f64 = 16.0;
 /// Approximate width of one character of the 11px label font.
 const CHAR_W: f64 = 6.4;
 
@@ -63,9 +64,17 @@ pub fn render(chart: &Chart, heading: &Heading<'_>) -> String {
     let scale = Scale {
         px_per_ms: plot_w / end_ms as f64,
     };
-    let lanes_h: f64 = chart.lanes.iter().map(lane_height).sum();
     let width = LEFT + plot_w + RIGHT;
-    let height = TOP + lanes_h + AXIS_H + LEGEND_H;
+    let mut body = String::new();
+    let mut y = TOP;
+    for (i, lane) in chart.lanes.iter().enumerate() {
+        draw_lane(&mut body, chart, lane, &scale, y, i);
+        y += lane_height(lane);
+    }
+    draw_verticals(&mut body, chart, &scale, TOP, y);
+    draw_axis(&mut body, &scale, end_ms, y, width - RIGHT);
+    let legend_end = draw_legend(&mut body, chart, y + AXIS_H + 8.0, width - RIGHT);
+    let height = legend_end + LEGEND_PAD;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -80,14 +89,7 @@ pub fn render(chart: &Chart, heading: &Heading<'_>) -> String {
         esc(heading.title),
         esc(heading.subtitle)
     );
-    let mut y = TOP;
-    for (i, lane) in chart.lanes.iter().enumerate() {
-        draw_lane(&mut svg, chart, lane, &scale, y, i);
-        y += lane_height(lane);
-    }
-    draw_verticals(&mut svg, chart, &scale, TOP, y);
-    draw_axis(&mut svg, &scale, end_ms, y, width - RIGHT);
-    draw_legend(&mut svg, y + AXIS_H + 8.0, width - RIGHT);
+    svg.push_str(&body);
     svg.push_str("</svg>\n");
     svg
 }
@@ -169,6 +171,7 @@ fn draw_bar(svg: &mut String, chart: &Chart, bar: &Bar, scale: &Scale, y: f64) {
     let x0 = scale.x(bar.from_ms);
     let w = (scale.x(bar.to_ms) - x0).max(2.0);
     let (stroke, stroke_w, dash) = match bar.end {
+        _ if bar.fence_reused => ("#d62728", 3.0, ""),
         BarEnd::Released => ("#222222", 1.2, ""),
         BarEnd::Superseded => ("#c0392b", 2.0, ""),
         BarEnd::Expired => ("#222222", 1.2, r#" stroke-dasharray="4 3""#),
@@ -178,7 +181,17 @@ fn draw_bar(svg: &mut String, chart: &Chart, bar: &Bar, scale: &Scale, y: f64) {
         BarEnd::Superseded => "superseded by a higher fence",
         BarEnd::Expired => "expired",
     };
-    let full = format!("{} f{}", bar.process_id, bar.fence);
+    let reused = if bar.fence_reused {
+        " (fence issued twice!)"
+    } else {
+        ""
+    };
+    let full = format!(
+        "{} f{}{}",
+        bar.process_id,
+        bar.fence,
+        if bar.fence_reused { "!" } else { "" }
+    );
     let label = if w >= full.len() as f64 * CHAR_W + 6.0 {
         full
     } else if w >= (bar.fence.to_string().len() as f64 + 1.0) * CHAR_W + 4.0 {
@@ -201,7 +214,7 @@ fn draw_bar(svg: &mut String, chart: &Chart, bar: &Bar, scale: &Scale, y: f64) {
         .collect();
     let _ = writeln!(
         svg,
-        r##"<g><title>{} fence {} owner {}: +{}ms..+{}ms, {end}</title><rect x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"{dash}/>{renewals}<text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" font-weight="bold">{}</text></g>"##,
+        r##"<g><title>{} fence {}{reused} owner {}: +{}ms..+{}ms, {end}</title><rect x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{BAR_H}" rx="3" fill="{colour}" stroke="{stroke}" stroke-width="{stroke_w}"{dash}/>{renewals}<text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" font-weight="bold">{}</text></g>"##,
         esc(&bar.process_id),
         bar.fence,
         esc(&bar.owner),
@@ -244,6 +257,16 @@ fn draw_mark(svg: &mut String, mark: &super::lanes::Mark, scale: &Scale, y: f64,
                 y - 4.0
             ),
             format!("link fault: {fault}"),
+        ),
+        MarkKind::Violation(rules) => (
+            format!(
+                r##"<circle cx="{x:.1}" cy="{y:.1}" r="6.5" fill="#d62728"/><text x="{x:.1}" y="{:.1}" font-size="10" font-weight="bold" fill="#ffffff" text-anchor="middle">!</text><text x="{:.1}" y="{:.1}" font-size="11" font-weight="bold" fill="#d62728">{}</text>"##,
+                y + 3.5,
+                x + 9.0,
+                y + 4.0,
+                esc(rules)
+            ),
+            format!("violation of {rules}"),
         ),
         MarkKind::WorkerCrash => (
             format!(
@@ -375,10 +398,33 @@ const LEGEND: [(&str, &str); 11] = [
     ),
 ];
 
-/// The legend, wrapped to `right`.
-fn draw_legend(svg: &mut String, y: f64, right: f64) -> f64 {
+/// Legend entries shown only when the run has them.
+const FENCE_REUSED: (&str, &str) = (
+    r##"<rect x="0" y="-10" width="34" height="12" rx="3" fill="#4e79a7" stroke="#d62728" stroke-width="3"/>"##,
+    "one fencing token issued to two leases (W3)",
+);
+const VIOLATION: (&str, &str) = (
+    r##"<circle cx="17" cy="-4" r="6.5" fill="#d62728"/><text x="17" y="0" font-size="10" font-weight="bold" fill="#ffffff" text-anchor="middle">!</text>"##,
+    "the call a violation names (rule ids)",
+);
+
+/// The legend, wrapped to `right`; returns the baseline of its last row.
+fn draw_legend(svg: &mut String, chart: &Chart, y: f64, right: f64) -> f64 {
     let (mut x, mut y) = (LEFT, y + 8.0);
-    for (icon, text) in LEGEND {
+    let reused = chart
+        .lanes
+        .iter()
+        .flat_map(|l| &l.bars)
+        .any(|b| b.fence_reused);
+    let violated = chart
+        .lanes
+        .iter()
+        .flat_map(|l| &l.marks)
+        .any(|m| matches!(m.kind, MarkKind::Violation(_)));
+    let extra = [(reused, FENCE_REUSED), (violated, VIOLATION)]
+        .into_iter()
+        .filter_map(|(shown, entry)| shown.then_some(entry));
+    for (icon, text) in LEGEND.into_iter().chain(extra) {
         let w = 34.0 + 6.0 + text.len() as f64 * CHAR_W + 24.0;
         if x + w > right && x > LEFT {
             x = LEFT;
