@@ -31,6 +31,8 @@
 //! - [`law`]: laws as data ([`Law`], [`CATALOGUE`], [`LawFailure`]).
 //! - [`laws`](mod@laws): the laws themselves, one module per area, and how to add one.
 //! - [`runner`]: running laws ([`Runner`], [`Outcome`], [`Report`]).
+//! - [`scenario`]: readable `.scn` stories replayed against a harness ([`run_file`]) and
+//!   blessed from the Model ([`bless_file`]).
 #![deny(missing_docs)]
 // A law failure is the cold path and carries everything a person needs to read it; boxing it
 // would only make every law signature noisier.
@@ -44,6 +46,7 @@ pub mod laws;
 mod macros;
 pub mod rules;
 pub mod runner;
+pub mod scenario;
 
 pub use ctx::{Ctx, START_MS, Spawned};
 pub use harness::{Capabilities, Harness, Instance, RegistryHandle};
@@ -54,3 +57,4 @@ pub use law::{
 #[doc(hidden)]
 pub use macros::__private;
 pub use runner::{Outcome, Report, Runner, run_all};
+pub use scenario::{bless_file, run_file};
