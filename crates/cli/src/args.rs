@@ -37,6 +37,8 @@ pub enum Command {
     Explore(ExploreArgs),
     /// Rerun one seed (or a scenario file) and print its report, pass or fail.
     Replay(ReplayArgs),
+    /// Run every scenario file under a folder on the bundled registries (or bless them).
+    Scenarios(ScenariosArgs),
     /// List the conformance laws: id, area, rule ids, needs.
     Laws(LawsArgs),
     /// Quick throughput figures (criterion benches remain the reference).
@@ -199,7 +201,7 @@ pub struct ReplayArgs {
     /// The workload the seed ran.
     #[arg(long, default_value = "recovery", value_parser = workload_values(false))]
     pub workload: String,
-    /// The registry the seed ran on.
+    /// The registry the seed (or scenario) runs on.
     #[arg(long, value_enum, default_value_t = Registry::Memory)]
     pub registry: Registry,
     /// The fault level the seed's plan was sampled at.
@@ -211,6 +213,23 @@ pub struct ReplayArgs {
     /// Run the seed twice and compare the schedules.
     #[arg(long)]
     pub check_determinism: bool,
+}
+
+/// `procreg scenarios`.
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// The folder of `.scn` files (searched recursively; `_*.scn` are include fragments).
+    #[arg(value_name = "DIR", default_value = "scenarios")]
+    pub dir: PathBuf,
+    /// Which bundled registry runs them.
+    #[arg(long, value_enum, default_value_t = RegistryChoice::Both)]
+    pub registry: RegistryChoice,
+    /// Rewrite every file's expectations from the Model, in place, instead of running them.
+    #[arg(long, conflicts_with = "json")]
+    pub bless: bool,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `procreg laws`.

@@ -11,6 +11,7 @@ mod explore_cmd;
 mod laws;
 mod replay;
 mod report;
+mod scenarios;
 mod summary;
 mod sweep;
 mod timeline;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Explore(args) => explore_cmd::explore(args),
         Command::Replay(args) => replay::replay(args),
+        Command::Scenarios(args) => scenarios::scenarios(args),
         Command::Laws(args) => laws::laws(args).map(|()| true),
         Command::Bench(args) => bench::bench(args).map(|()| true),
     };

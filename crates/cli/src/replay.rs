@@ -1,12 +1,10 @@
 //! `procreg replay`: rerun one seed exactly as `procreg explore` ran it and print its report,
-//! pass or fail; or run a scenario file.
+//! pass or fail; or run a scenario file (see [`crate::scenarios`]).
 //!
 //! Why it exists: the last line of every failing seed's report is a `procreg replay ...`
 //! command; pasting it must reproduce the same run (same plan, same schedule, same history),
 //! and a person debugging it wants the whole story, so a passing replay also shows the end of
 //! its timeline.
-
-use std::path::Path;
 
 use procreg_conformance::explore::{find_workload, timeline};
 
@@ -21,7 +19,7 @@ const PASSING_TAIL_CALLS: usize = 30;
 /// Runs `procreg replay`; `Ok(true)` when the seed passed.
 pub fn replay(args: &ReplayArgs) -> Result<bool, CliError> {
     if let Some(file) = &args.file {
-        return replay_scenario(file);
+        return crate::scenarios::replay_file(file, args.registry);
     }
     let Some(seed) = args.seed else {
         return Err(CliError::Usage(
@@ -60,16 +58,4 @@ pub fn replay(args: &ReplayArgs) -> Result<bool, CliError> {
         eprintln!("timeline: {}", path.display());
     }
     Ok(outcome.passed())
-}
-
-/// Scenario files need the scenario runner, which this build does not have yet: the file is
-/// still read first, so an unreadable path gets its own clear error.
-fn replay_scenario(path: &Path) -> Result<bool, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))?;
-    Err(CliError::Usage(format!(
-        "cannot replay {}: scenario files are not available yet in this build (no scenario \
-         runner); replay a seed with --seed N",
-        path.display()
-    )))
 }

@@ -196,6 +196,71 @@ fn replay_is_deterministic() {
     assert_eq!(stdout(&procreg(&args)), stdout(&procreg(&args)));
 }
 
+/// A lease story whose third line expects the wrong answer (a live lease is held, L1).
+const WRONG_STORY: &str = "register p1\n\
+    a: claim p1 ttl=1000   => ok fence=1\n\
+    b: claim p1 ttl=1000   => ok fence=2\n";
+
+#[test]
+fn replay_of_a_scenario_file_names_the_failing_line_and_its_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("story.scn");
+    std::fs::write(&path, WRONG_STORY).unwrap();
+    let output = procreg(&["replay", path.to_str().unwrap(), "--registry", "file"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    assert!(text.contains("story.scn:3: b: claim p1 ttl=1000"), "{text}");
+    assert!(text.contains("expected: ok fence=2"), "{text}");
+    assert!(text.contains("err lease_held"), "{text}");
+    let replay = format!("procreg replay {} --registry file", path.display());
+    assert!(text.contains(&replay), "{text}");
+
+    std::fs::write(&path, WRONG_STORY.replace("ok fence=2", "err lease_held")).unwrap();
+    let output = procreg(&["replay", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("passed on memory: 3 steps run"));
+}
+
+#[test]
+fn an_invalid_scenario_file_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.scn");
+    std::fs::write(&path, "a: frobnicate p1\n").unwrap();
+    let output = procreg(&["replay", path.to_str().unwrap()]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("error: {}:1:", path.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn scenarios_run_the_bundled_folder_and_bless_rewrites_from_the_model() {
+    let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
+    let output = procreg(&["scenarios", bundled, "--registry", "memory", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let doc = json(&output);
+    assert_eq!(doc["schema"], "procreg-scenarios/1");
+    assert_eq!(doc["passed"], true);
+    let memory = &doc["registries"][0];
+    assert_eq!(memory["registry"], "memory");
+    assert!(memory["files"].as_u64().unwrap() >= 10, "{memory}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("story.scn");
+    std::fs::write(&path, WRONG_STORY).unwrap();
+    let failing = procreg(&["scenarios", dir.path().to_str().unwrap()]);
+    assert_eq!(failing.status.code(), Some(1), "{}", stdout(&failing));
+    assert!(stdout(&failing).contains("FAILED: 2 of 2 scenario runs failed"));
+    let blessed = procreg(&["scenarios", dir.path().to_str().unwrap(), "--bless"]);
+    assert_eq!(blessed.status.code(), Some(0), "{}", stderr(&blessed));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("err lease_held"), "{text}");
+    let after = procreg(&["scenarios", dir.path().to_str().unwrap()]);
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+}
+
 #[test]
 fn replay_of_a_missing_file_is_one_line() {
     assert_one_line_usage_error(
