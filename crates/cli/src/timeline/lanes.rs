@@ -17,10 +17,11 @@
 
 use std::collections::BTreeMap;
 
-use procreg::ErrorKind;
+use procreg::{ErrorKind, ProcessLease};
+use procreg_conformance::explore::timeline::describe_op;
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::world::START_MS;
-use procreg_sim::{CallId, CrashEvent, LinkFault, RunReport};
+use procreg_sim::{CallId, CallRecord, CrashEvent, LinkFault, RunReport};
 
 /// How a lease bar ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,132 +141,38 @@ fn lane_name(client: &str) -> &str {
 /// Reads the chart out of a run; `violations` (rule id, call id) are marked on the lane of
 /// the call that shows them.
 pub fn chart(run: &RunReport, violations: &[(&str, CallId)]) -> Chart {
-    let mut lanes: Vec<Lane> = Vec::new();
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut lane_of = |client: &str, lanes: &mut Vec<Lane>| -> usize {
-        let name = lane_name(client);
-        *index.entry(name.to_owned()).or_insert_with(|| {
-            lanes.push(Lane {
-                client: name.to_owned(),
-                rows: 1,
-                ..Lane::default()
-            });
-            lanes.len() - 1
-        })
-    };
+    let mut lanes = Lanes::default();
     let mut bars: Vec<(usize, Bar)> = Vec::new();
     let mut end_ms = rel(run.end_ms);
-    let mut per_client_calls: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut calls_per_client: BTreeMap<&str, u64> = BTreeMap::new();
     for call in run.history.calls() {
-        let lane = lane_of(&call.client, &mut lanes);
-        let invoked = rel(call.invoke_ms);
-        let returned = call.return_ms.map(rel);
-        end_ms = end_ms.max(returned.unwrap_or(invoked));
-        lanes[lane].calls_ms.push(invoked);
-        let detail = procreg_conformance::explore::timeline::describe_op(&call.op);
+        let lane = lanes.of(&call.client);
+        end_ms = end_ms.max(rel(call.return_ms.unwrap_or(call.invoke_ms)));
+        lanes.0[lane].calls_ms.push(rel(call.invoke_ms));
         if !call.client.ends_with("+dup") {
-            let count = per_client_calls.entry(&call.client).or_insert(0);
+            let count = calls_per_client.entry(&call.client).or_insert(0);
             if let Some(fault) = run.plan.link_fault(&call.client, *count) {
-                lanes[lane].marks.push(Mark {
-                    at_ms: invoked,
+                lanes.0[lane].marks.push(Mark {
+                    at_ms: rel(call.invoke_ms),
                     kind: MarkKind::LinkFault(fault_name(fault)),
-                    detail: detail.clone(),
+                    detail: describe_op(&call.op),
                 });
             }
             *count += 1;
         }
-        let mark = |kind| Mark {
-            at_ms: returned.unwrap_or(invoked),
-            kind,
-            detail: detail.clone(),
-        };
-        match &call.outcome {
-            None => lanes[lane].marks.push(mark(MarkKind::NoAnswer)),
-            Some(Err(e)) if e.kind() == ErrorKind::Unavailable => {
-                lanes[lane].marks.push(mark(MarkKind::Unavailable));
-            }
-            Some(Err(e)) if e.kind() == ErrorKind::LeaseLost => {
-                lanes[lane].marks.push(mark(MarkKind::LeaseLost));
-            }
-            Some(Ok(OpOutput::Lease(lease))) => {
-                // One bar per lease: a broken registry may issue one fence twice (W3), so
-                // the owner and token tell two leases apart, not the fence alone.
-                let found = bars.iter_mut().find(|(_, b)| {
-                    b.process_id == lease.process_id
-                        && b.fence == lease.fencing_token
-                        && b.owner == lease.owner_id
-                        && b.lease_token == lease.lease_token
-                });
-                match found {
-                    Some((_, bar)) => {
-                        bar.to_ms = bar.to_ms.max(rel(lease.expires_at_ms));
-                        if matches!(call.op, Op::RenewLease { .. }) {
-                            bar.renewals_ms.push(returned.unwrap_or(invoked));
-                        }
-                    }
-                    None => bars.push((
-                        lane,
-                        Bar {
-                            process_id: lease.process_id.clone(),
-                            fence: lease.fencing_token,
-                            owner: lease.owner_id.clone(),
-                            lease_token: lease.lease_token.clone(),
-                            from_ms: rel(lease.claimed_at_ms),
-                            to_ms: rel(lease.expires_at_ms),
-                            end: BarEnd::Expired,
-                            renewals_ms: Vec::new(),
-                            fence_reused: false,
-                            row: 0,
-                        },
-                    )),
-                }
-            }
-            Some(Ok(_)) => {
-                if let Op::CompleteLease { completion } = &call.op {
-                    let at = returned.unwrap_or(invoked);
-                    for (_, bar) in bars.iter_mut().filter(|(_, b)| {
-                        b.process_id == completion.process_id
-                            && b.lease_token == completion.lease_token
-                    }) {
-                        if at < bar.to_ms {
-                            bar.to_ms = at.max(bar.from_ms);
-                            bar.end = BarEnd::Released;
-                        }
-                    }
-                }
-            }
-            Some(Err(_)) => {}
-        }
+        read_answer(call, lane, &mut lanes, &mut bars);
     }
     cut_superseded(&mut bars);
     mark_reused_fences(&mut bars);
-    let mut by_call: BTreeMap<CallId, Vec<&str>> = BTreeMap::new();
-    for &(rule, id) in violations {
-        let rules = by_call.entry(id).or_default();
-        if !rules.contains(&rule) {
-            rules.push(rule);
-        }
-    }
-    for (id, rules) in by_call {
-        if let Some(call) = run.history.calls().get(id) {
-            let lane = lane_of(&call.client, &mut lanes);
-            lanes[lane].marks.push(Mark {
-                at_ms: rel(call.return_ms.unwrap_or(call.invoke_ms)),
-                kind: MarkKind::Violation(rules.join(" ")),
-                detail: format!(
-                    "call #{id}: {}",
-                    procreg_conformance::explore::timeline::describe_op(&call.op)
-                ),
-            });
-        }
-    }
+    mark_violations(run, violations, &mut lanes);
     let mut processes: Vec<String> = bars.iter().map(|(_, b)| b.process_id.clone()).collect();
     processes.sort();
     processes.dedup();
     for (lane, bar) in bars {
-        lanes[lane].bars.push(bar);
+        lanes.0[lane].bars.push(bar);
     }
-    add_plan_faults(run, &mut lanes, &mut lane_of);
+    add_plan_faults(run, &mut lanes);
+    let mut lanes = lanes.0;
     for lane in &mut lanes {
         lane.rows = stack_rows(&mut lane.bars);
     }
@@ -276,6 +183,115 @@ pub fn chart(run: &RunReport, violations: &[(&str, CallId)]) -> Chart {
         registry_crashes: run.registry_crashes.iter().map(|&at| rel(at)).collect(),
         lanes,
         processes,
+    }
+}
+
+/// The lanes being built, one per client (duplicate copies folded into their client).
+#[derive(Default)]
+struct Lanes(Vec<Lane>);
+
+impl Lanes {
+    /// The index of `client`'s lane, made on first use.
+    fn of(&mut self, client: &str) -> usize {
+        let name = lane_name(client);
+        if let Some(i) = self.0.iter().position(|l| l.client == name) {
+            return i;
+        }
+        self.0.push(Lane {
+            client: name.to_owned(),
+            rows: 1,
+            ..Lane::default()
+        });
+        self.0.len() - 1
+    }
+}
+
+/// What one call's answer adds: a mark (no answer, `Unavailable`, `LeaseLost`), a lease bar
+/// opened or extended (L2, L4), or a bar cut by its release (L5).
+fn read_answer(call: &CallRecord, lane: usize, lanes: &mut Lanes, bars: &mut Vec<(usize, Bar)>) {
+    let at_ms = rel(call.return_ms.unwrap_or(call.invoke_ms));
+    let mark = |kind| Mark {
+        at_ms,
+        kind,
+        detail: describe_op(&call.op),
+    };
+    match &call.outcome {
+        None => lanes.0[lane].marks.push(mark(MarkKind::NoAnswer)),
+        Some(Err(e)) if e.kind() == ErrorKind::Unavailable => {
+            lanes.0[lane].marks.push(mark(MarkKind::Unavailable));
+        }
+        Some(Err(e)) if e.kind() == ErrorKind::LeaseLost => {
+            lanes.0[lane].marks.push(mark(MarkKind::LeaseLost));
+        }
+        Some(Ok(OpOutput::Lease(lease))) => {
+            // One bar per lease: a broken registry may issue one fence twice (W3), so the
+            // owner and token tell two leases apart, not the fence alone.
+            let found = bars.iter_mut().find(|(_, b)| {
+                b.process_id == lease.process_id
+                    && b.fence == lease.fencing_token
+                    && b.owner == lease.owner_id
+                    && b.lease_token == lease.lease_token
+            });
+            match found {
+                Some((_, bar)) => {
+                    bar.to_ms = bar.to_ms.max(rel(lease.expires_at_ms));
+                    if matches!(call.op, Op::RenewLease { .. }) {
+                        bar.renewals_ms.push(at_ms);
+                    }
+                }
+                None => bars.push((lane, new_bar(lease))),
+            }
+        }
+        Some(Ok(_)) => {
+            if let Op::CompleteLease { completion } = &call.op {
+                let released = bars.iter_mut().filter(|(_, b)| {
+                    b.process_id == completion.process_id && b.lease_token == completion.lease_token
+                });
+                for (_, bar) in released {
+                    if at_ms < bar.to_ms {
+                        bar.to_ms = at_ms.max(bar.from_ms);
+                        bar.end = BarEnd::Released;
+                    }
+                }
+            }
+        }
+        Some(Err(_)) => {}
+    }
+}
+
+fn new_bar(lease: &ProcessLease) -> Bar {
+    Bar {
+        process_id: lease.process_id.clone(),
+        fence: lease.fencing_token,
+        owner: lease.owner_id.clone(),
+        lease_token: lease.lease_token.clone(),
+        from_ms: rel(lease.claimed_at_ms),
+        to_ms: rel(lease.expires_at_ms),
+        end: BarEnd::Expired,
+        renewals_ms: Vec::new(),
+        fence_reused: false,
+        row: 0,
+    }
+}
+
+/// One mark per call a violation names, listing its rules once each (`W3 D3`).
+fn mark_violations(run: &RunReport, violations: &[(&str, CallId)], lanes: &mut Lanes) {
+    let mut by_call: BTreeMap<CallId, Vec<&str>> = BTreeMap::new();
+    for &(rule, id) in violations {
+        let rules = by_call.entry(id).or_default();
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    for (id, rules) in by_call {
+        if let Some(call) = run.history.calls().get(id) {
+            let lane = lanes.of(&call.client);
+            lanes.0[lane].marks.push(Mark {
+                at_ms: rel(call.return_ms.unwrap_or(call.invoke_ms)),
+                kind: MarkKind::Violation(rules.join(" ")),
+                detail: format!("call #{id}: {}", describe_op(&call.op)),
+            });
+        }
     }
 }
 
@@ -316,16 +332,12 @@ fn mark_reused_fences(bars: &mut [(usize, Bar)]) {
 }
 
 /// Worker crashes and stalls (on lane `w<n>`) and partitions (on their client's lane).
-fn add_plan_faults(
-    run: &RunReport,
-    lanes: &mut Vec<Lane>,
-    lane_of: &mut impl FnMut(&str, &mut Vec<Lane>) -> usize,
-) {
+fn add_plan_faults(run: &RunReport, lanes: &mut Lanes) {
     for crash in &run.plan.crashes {
         match crash {
             CrashEvent::Worker { worker, at_ms } => {
-                let lane = lane_of(&format!("w{worker}"), lanes);
-                lanes[lane].marks.push(Mark {
+                let lane = lanes.of(&format!("w{worker}"));
+                lanes.0[lane].marks.push(Mark {
                     at_ms: *at_ms,
                     kind: MarkKind::WorkerCrash,
                     detail: format!("worker w{worker} crashes; a fresh incarnation starts"),
@@ -336,8 +348,8 @@ fn add_plan_faults(
                 at_ms,
                 for_ms,
             } => {
-                let lane = lane_of(&format!("w{worker}"), lanes);
-                lanes[lane].spans.push(Span {
+                let lane = lanes.of(&format!("w{worker}"));
+                lanes.0[lane].spans.push(Span {
                     from_ms: *at_ms,
                     to_ms: at_ms + for_ms,
                     label: "stall",
@@ -347,8 +359,8 @@ fn add_plan_faults(
         }
     }
     for partition in &run.plan.partitions {
-        let lane = lane_of(&partition.client, lanes);
-        lanes[lane].spans.push(Span {
+        let lane = lanes.of(&partition.client);
+        lanes.0[lane].spans.push(Span {
             from_ms: partition.from_ms,
             to_ms: partition.until_ms,
             label: "partitioned",
@@ -389,7 +401,7 @@ fn fault_name(fault: &LinkFault) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use procreg::{ProcessLease, ProcessLeaseCompletion};
+    use procreg::ProcessLeaseCompletion;
     use procreg_conformance::explore::{find_workload, run_seed};
     use procreg_sim::{FaultLevel, History, MemoryTarget};
 
