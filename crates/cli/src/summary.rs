@@ -216,7 +216,9 @@ pub fn verdict(cells: &[CellResult]) -> String {
     let run: u64 = cells.iter().map(|c| c.seeds_run).sum();
     let failed: usize = cells.iter().map(|c| c.failed.len()).sum();
     let seconds: f64 = cells.iter().map(|c| c.elapsed.as_secs_f64()).sum();
-    if failed == 0 {
+    if run == 0 {
+        "nothing ran: this shard owns no seed of the range (raise --seeds)".to_owned()
+    } else if failed == 0 {
         format!("ok: all {run} seed runs passed in {seconds:.1}s")
     } else {
         format!("FAILED: {failed} of {run} seed runs failed ({seconds:.1}s)")
