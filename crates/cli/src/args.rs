@@ -18,10 +18,11 @@ use procreg_sim::{FaultLevel, MemoryTarget, SimFileTarget, SimTarget};
 /// well under a minute.
 pub const DEFAULT_SEEDS: u64 = 1000;
 
-/// procreg: explore seeds of a simulated world on the bundled registries, replay one, list
-/// the conformance laws.
+/// procreg: explore seeds of a simulated world on the bundled registries, replay one, run
+/// scenario files, list the conformance laws.
 ///
-/// Exit codes: 0 everything passed, 1 a seed failed, 2 bad usage or unreadable input.
+/// Exit codes: 0 everything passed, 1 a seed or scenario failed, 2 bad usage or unreadable
+/// input.
 #[derive(Debug, Parser)]
 #[command(name = "procreg", version, about, long_about)]
 pub struct Cli {
@@ -157,8 +158,8 @@ pub struct ExploreArgs {
     #[arg(long, value_enum, default_value_t = RegistryChoice::Both)]
     pub registry: RegistryChoice,
     /// Sweep seeds 0..K (each workload × registry runs the same seeds).
-    #[arg(long, value_name = "K", conflicts_with = "seed")]
-    pub seeds: Option<u64>,
+    #[arg(long, value_name = "K", conflicts_with = "seed", default_value_t = DEFAULT_SEEDS)]
+    pub seeds: u64,
     /// Run exactly seed N.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,

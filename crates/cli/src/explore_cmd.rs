@@ -14,7 +14,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use procreg_conformance::explore::SeedOutcome;
 
-use crate::args::{DEFAULT_SEEDS, ExploreArgs, Registry, Shard, chosen_workloads};
+use crate::args::{ExploreArgs, Registry, Shard, chosen_workloads};
 use crate::report::report_text;
 use crate::summary::{headline, sweep_json, table, verdict};
 use crate::sweep::{CellResult, SeedSet, SweepPlan, run_sweep};
@@ -65,11 +65,8 @@ fn sweep_plan(args: &ExploreArgs) -> Result<SweepPlan, CliError> {
         .map_err(CliError::Usage)?;
     let seeds = match (args.seed, args.seeds) {
         (Some(seed), _) => SeedSet::One(seed),
-        (None, Some(0)) => return Err(CliError::Usage("--seeds 0: run at least 1 seed".into())),
-        (None, count) => SeedSet::Range {
-            count: count.unwrap_or(DEFAULT_SEEDS),
-            shard,
-        },
+        (None, 0) => return Err(CliError::Usage("--seeds 0: run at least 1 seed".into())),
+        (None, count) => SeedSet::Range { count, shard },
     };
     Ok(SweepPlan {
         workloads: chosen_workloads(&args.workload),

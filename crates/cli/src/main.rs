@@ -2,8 +2,8 @@
 //!
 //! Why it exists: the explorer and the laws are libraries a backend's tests call; this binary
 //! runs them on the bundled registries without writing a test (see the README's "CLI"
-//! section). Exit codes: 0 everything passed, 1 a seed failed, 2 bad usage or unreadable
-//! input (one line on stderr, never a panic).
+//! section). Exit codes: 0 everything passed, 1 a seed or scenario failed, 2 bad usage or
+//! unreadable input (one line on stderr, never a panic).
 
 mod args;
 mod bench;
