@@ -4,6 +4,17 @@
 //! periodic `list_non_terminal` calls, which force one whole-history search.
 //!
 //! `cargo bench -p procreg-sim --bench linearizable`
+//!
+//! Measured in one run (release, 2 shared cores, seed 7; calls include 8 registrations):
+//!
+//! | history | 58 calls | 208 calls | 808 calls |
+//! |---|---|---|---|
+//! | per process (8 partitions) | 0.27 ms | 0.54 ms | 3.9 ms |
+//! | every 5th call lost | 0.23 ms | 0.73 ms | 6.6 ms |
+//! | whole history (`list_non_terminal` every 25th call) | 0.42 ms | 2.1 ms | 26 ms |
+//!
+//! About 5 µs per search state per process, 24 µs in the whole-history case, where every
+//! state-changing step clones the Model of all eight processes.
 
 use std::hint::black_box;
 
