@@ -283,37 +283,52 @@ impl<'e, 'a> Search<'e, 'a> {
                     choices.skip_other_nows();
                 }
             }
-            let parent = self.nodes[top].fingerprint;
-            let (fingerprint, undo) = if changed {
-                self.chains.step(parent, e, now, entry.key)
-            } else {
-                (parent, Undo::Nothing)
-            };
-            let key =
-                (u128::from(self.placed_hash ^ self.zobrist[e]) << 64) | u128::from(fingerprint);
-            if self.memo.get(&key).is_some_and(|&seen| seen <= frontier) {
-                // Explored before, no more constrained, and it led nowhere.
-                continue;
+            if let Some(child) = self.new_state(top, e, now, applied, frontier) {
+                return Some(child);
             }
-            self.memo.insert(key, frontier);
-            let (model, owns_model) = match applied {
-                Some(model) => {
-                    self.models.push(model);
-                    (self.models.len() - 1, true)
-                }
-                None => (self.nodes[top].model, false),
-            };
-            return Some(Node {
-                placed: Some((e, now)),
-                model,
-                owns_model,
-                fingerprint,
-                undo,
-                frontier,
-                choices: None,
-                children: 0,
-            });
         }
+    }
+
+    /// The node reached by placing entry `e` at `now` on node `top` (with the Model it
+    /// made, if it changed the state), unless that state was explored before with a frontier
+    /// no later than `frontier`.
+    fn new_state(
+        &mut self,
+        top: usize,
+        e: usize,
+        now: u64,
+        applied: Option<Model>,
+        frontier: u64,
+    ) -> Option<Node> {
+        let parent = self.nodes[top].fingerprint;
+        let (fingerprint, undo) = if applied.is_some() {
+            self.chains.step(parent, e, now, self.entries[e].key)
+        } else {
+            (parent, Undo::Nothing)
+        };
+        let key = (u128::from(self.placed_hash ^ self.zobrist[e]) << 64) | u128::from(fingerprint);
+        if self.memo.get(&key).is_some_and(|&seen| seen <= frontier) {
+            // Explored before, no more constrained, and it led nowhere.
+            return None;
+        }
+        self.memo.insert(key, frontier);
+        let (model, owns_model) = match applied {
+            Some(model) => {
+                self.models.push(model);
+                (self.models.len() - 1, true)
+            }
+            None => (self.nodes[top].model, false),
+        };
+        Some(Node {
+            placed: Some((e, now)),
+            model,
+            owns_model,
+            fingerprint,
+            undo,
+            frontier,
+            choices: None,
+            children: 0,
+        })
     }
 
     /// The frontier after placing `entry` at `now` on node `top` (Z-lin-3).
