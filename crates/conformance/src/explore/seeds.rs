@@ -16,6 +16,7 @@ use std::fmt;
 use procreg_sim::{FaultLevel, SimTarget};
 
 use super::Workload;
+use super::lin::LinSummary;
 use super::run::{SeedOutcome, run_seed, run_seed_twice};
 
 /// Seeds swept when `PROCREG_SEEDS` is unset: small, so `cargo test` stays fast.
@@ -158,6 +159,10 @@ pub struct Sweep {
     pub seeds_run: u64,
     /// Calls made over all seeds (first runs only).
     pub calls: u64,
+    /// Seeds whose history was shown linearizable (A1).
+    pub linearizable: u64,
+    /// Seeds whose linearizability search was `unknown` (budget, or an invisible epoch).
+    pub lin_unknown: u64,
 }
 
 /// Why a sweep did not pass.
@@ -219,6 +224,8 @@ pub fn explore_with(
         level,
         seeds_run: 0,
         calls: 0,
+        linearizable: 0,
+        lin_unknown: 0,
     };
     for seed in config.seeds.iter() {
         let outcome = if config.check_determinism {
@@ -234,6 +241,11 @@ pub fn explore_with(
         }
         sweep.seeds_run += 1;
         sweep.calls += outcome.run.as_ref().map_or(0, |r| r.history.len() as u64);
+        match outcome.linearizability {
+            LinSummary::Linearizable { .. } => sweep.linearizable += 1,
+            LinSummary::Unknown { .. } => sweep.lin_unknown += 1,
+            LinSummary::NotRun | LinSummary::Skipped | LinSummary::Violated => {}
+        }
     }
     Ok(sweep)
 }
