@@ -76,6 +76,19 @@ pub enum Need {
 }
 
 impl Need {
+    /// Every need, in declaration order.
+    pub const ALL: [Need; 4] = [Need::Clock, Need::Reopen, Need::Durable, Need::SecondHandle];
+
+    /// The name used in the law list and in `laws!(.., provides: [..])`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Need::Clock => "Clock",
+            Need::Reopen => "Reopen",
+            Need::Durable => "Durable",
+            Need::SecondHandle => "SecondHandle",
+        }
+    }
+
     /// Why `caps` does not meet this need, if it does not.
     pub fn unmet_reason(self, caps: &Capabilities) -> Option<String> {
         let reason = match self {

@@ -11,7 +11,10 @@ fn sweep(name: &str, level: FaultLevel, test: &str) {
     let mut target = SimFileTarget::new();
     match explore::explore(workload, &mut target, level, &path) {
         Ok(sweep) => {
-            assert!(sweep.seeds_run > 0);
+            assert!(
+                sweep.seeds_run > 0 && sweep.registry_crashes > 0,
+                "{sweep:?}"
+            );
             eprintln!("{sweep:?}");
         }
         Err(e) => panic!("{e}"),
@@ -52,4 +55,56 @@ fn events_heavy_passes_with_registry_crashes() {
         FaultLevel::Heavy,
         "events_heavy_passes_with_registry_crashes",
     );
+}
+
+/// `FileRegistry` on a real temporary directory, through the harness its laws use: the world
+/// crashes it by dropping it and reopens the same directory (D7).
+struct DirHarness {
+    root: tempfile::TempDir,
+}
+
+#[async_trait::async_trait]
+impl procreg_conformance::Harness for DirHarness {
+    type Registry = procreg_reference::FileRegistry;
+
+    fn capabilities(&self) -> procreg_conformance::Capabilities {
+        procreg_conformance::Capabilities::default()
+            .durable()
+            .with_crash_reopen()
+    }
+
+    async fn fresh(
+        &self,
+        instance: &procreg_conformance::Instance,
+    ) -> Result<Self::Registry, procreg::PluginError> {
+        let dir = self.root.path().join(&instance.label);
+        procreg_reference::FileRegistry::open_dir(dir, instance.clock.clone())
+    }
+
+    async fn reopen(
+        &self,
+        instance: &procreg_conformance::Instance,
+        old: Self::Registry,
+    ) -> Result<Self::Registry, procreg::PluginError> {
+        drop(old);
+        self.fresh(instance).await
+    }
+}
+
+#[test]
+fn file_registry_on_a_real_directory_passes_recovery_with_crashes() {
+    let harness = DirHarness {
+        root: tempfile::tempdir().unwrap(),
+    };
+    let mut target = explore::HarnessTarget::new(harness, "explore_dir");
+    let config = explore::SeedConfig {
+        seeds: explore::Seeds::Sweep { first: 0, count: 8 },
+        check_determinism: false,
+    };
+    let workload = find_workload("recovery").unwrap();
+    let path = "-p procreg-conformance --test explore_file file_registry_on_a_real_directory";
+    let sweep = explore::explore_with(workload, &mut target, FaultLevel::Heavy, &config, path);
+    let sweep = sweep.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sweep.seeds_run, 8);
+    assert!(sweep.registry_crashes > 0, "{sweep:?}");
 }

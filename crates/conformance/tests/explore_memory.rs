@@ -70,3 +70,30 @@ fn the_catalogue_lists_recovery_first_and_names_are_unique() {
     }
     assert!(find_workload("nope").is_none());
 }
+
+/// `MemoryRegistry` through the harness a backend author writes for the laws.
+struct MemoryHarness;
+
+#[async_trait::async_trait]
+impl procreg_conformance::Harness for MemoryHarness {
+    type Registry = procreg_reference::MemoryRegistry;
+
+    async fn fresh(
+        &self,
+        instance: &procreg_conformance::Instance,
+    ) -> Result<Self::Registry, procreg::PluginError> {
+        Ok(procreg_reference::MemoryRegistry::new(
+            instance.clock.clone(),
+        ))
+    }
+}
+
+#[test]
+fn a_law_harness_runs_in_the_explorer_too() {
+    let mut target = explore::HarnessTarget::new(MemoryHarness, "explore_memory");
+    let path = "-p procreg-conformance --test explore_memory a_law_harness";
+    let sweep = explore::explore(workload("recovery"), &mut target, FaultLevel::Heavy, path);
+    let sweep = sweep.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sweep.target, "harness:MemoryHarness");
+    assert!(sweep.seeds_run > 0 && sweep.calls > 0);
+}

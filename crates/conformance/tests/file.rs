@@ -51,4 +51,4 @@ impl Harness for FileHarness {
     }
 }
 
-procreg_conformance::laws!(FileHarness::new());
+procreg_conformance::laws!(FileHarness::new(), provides: [Clock, Reopen, Durable]);

@@ -18,3 +18,11 @@ impl Harness for MemoryHarness {
 }
 
 procreg_conformance::laws!(MemoryHarness);
+
+/// The compile-time ignores follow `provides: [..]`, so a list that disagrees with the harness's
+/// capabilities must fail loudly rather than hide laws.
+#[test]
+#[should_panic(expected = "laws! declares")]
+fn a_provides_list_that_disagrees_with_capabilities_is_refused() {
+    procreg_conformance::__private::check_declared(MemoryHarness, &["Clock", "Durable"]);
+}

@@ -74,6 +74,11 @@ impl FaultyLink {
         self.state.history.borrow()
     }
 
+    /// Takes the history out of the link, leaving it empty (the end of a run: no copy).
+    pub fn take_history(&self) -> History {
+        std::mem::take(&mut *self.state.history.borrow_mut())
+    }
+
     /// The registry incarnation calls are sent to now.
     pub fn epoch(&self) -> u32 {
         self.state.epoch.get()

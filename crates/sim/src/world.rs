@@ -210,7 +210,7 @@ impl World {
             RunOutcome::BudgetExhausted | RunOutcome::Deadline => RunEnd::BudgetExhausted,
         };
         let trace = self.executor.trace().to_vec();
-        let history = link.history().clone();
+        let history = link.take_history();
         Ok(RunReport {
             seed: self.seed,
             plan: self.plan,

@@ -31,6 +31,7 @@ pub mod events;
 pub mod events_check;
 pub mod grants;
 pub mod grants_check;
+pub mod harness_target;
 pub mod judge;
 pub mod lin;
 pub mod recovery;
@@ -42,6 +43,7 @@ pub mod timeline;
 use procreg_sim::check::Violation;
 use procreg_sim::{Executor, FaultPlan, FaultyLink, PlanShape, RunReport};
 
+pub use harness_target::HarnessTarget;
 pub use report::Report;
 pub use run::{
     Failure, FailureClass, SeedOutcome, find_within, run_plan, run_seed, run_seed_twice,

@@ -159,6 +159,8 @@ pub struct Sweep {
     pub seeds_run: u64,
     /// Calls made over all seeds (first runs only).
     pub calls: u64,
+    /// Registry crashes (and reopens) over all seeds (first runs only).
+    pub registry_crashes: u64,
     /// Seeds whose history was shown linearizable (A1).
     pub linearizable: u64,
     /// Seeds whose linearizability search was `unknown` (budget, or an invisible epoch).
@@ -224,6 +226,7 @@ pub fn explore_with(
         level,
         seeds_run: 0,
         calls: 0,
+        registry_crashes: 0,
         linearizable: 0,
         lin_unknown: 0,
     };
@@ -240,7 +243,10 @@ pub fn explore_with(
             });
         }
         sweep.seeds_run += 1;
-        sweep.calls += outcome.run.as_ref().map_or(0, |r| r.history.len() as u64);
+        if let Some(run) = &outcome.run {
+            sweep.calls += run.history.len() as u64;
+            sweep.registry_crashes += run.registry_crashes.len() as u64;
+        }
         match outcome.linearizability {
             LinSummary::Linearizable { .. } => sweep.linearizable += 1,
             LinSummary::Unknown { .. } => sweep.lin_unknown += 1,

@@ -6,7 +6,7 @@
 use procreg::{ErrorKind, ProcessAwaitOutput};
 use serde_json::json;
 
-use super::fixtures::{done, note, standard, success};
+use super::fixtures::{done, note, standard, standard_p1, success};
 use crate::ctx::{Ctx, Spawned};
 use crate::harness::RegistryHandle;
 use crate::law::LawResult;
@@ -20,9 +20,7 @@ fn spawn_await(ctx: &Ctx, reg: &RegistryHandle) -> Spawned<ProcessAwaitOutput> {
 
 /// C4: on a terminal process the await output comes at once, however it became terminal.
 pub async fn terminal_process_returns_output_at_once(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = success(json!({"answer": 42}));
     ctx.ok(
         "complete_process(p1)",
@@ -47,9 +45,7 @@ pub async fn terminal_process_returns_output_at_once(ctx: Ctx) -> LawResult {
 /// C4: an awaiting task is woken by the completion from another task, and not before: a plain
 /// event does not end the wait.
 pub async fn completion_wakes_awaiting_task(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let mut awaiter = spawn_await(&ctx, &reg);
     ctx.settle().await;
     ctx.still_pending(&mut awaiter, "awaiting: p1 is running")
@@ -71,9 +67,7 @@ pub async fn completion_wakes_awaiting_task(ctx: Ctx) -> LawResult {
 
 /// C4: a dropped await has no effect, and another awaiter is still woken.
 pub async fn dropped_await_has_no_effect(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let dropped = spawn_await(&ctx, &reg);
     let kept = spawn_await(&ctx, &reg);
     ctx.settle().await;

@@ -7,7 +7,7 @@ use procreg::{
 };
 use serde_json::json;
 
-use super::fixtures::{cancelled, done, failure, note, standard, success, terminal};
+use super::fixtures::{cancelled, done, failure, note, standard, standard_p1, success, terminal};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -87,9 +87,7 @@ pub async fn each_output_selects_its_core_type(ctx: Ctx) -> LawResult {
 /// C2: repeating a completion with the same output, later, returns the first record unchanged
 /// and appends nothing.
 pub async fn repeated_complete_returns_first_record(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = success(json!("done"));
     let first = ctx
         .ok(
@@ -114,9 +112,7 @@ pub async fn repeated_complete_returns_first_record(ctx: Ctx) -> LawResult {
 /// C2, C3, J1: the retry's output is compared as JSON: reordered keys are equal (C2), `1.0`
 /// for `1` is a different output (C3).
 pub async fn retried_output_is_compared_as_json(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let first = ctx
         .ok(
             "complete_process(p1)",
@@ -143,9 +139,7 @@ pub async fn retried_output_is_compared_as_json(ctx: Ctx) -> LawResult {
 /// C2: a completion retried after the process became terminal through a custom terminal event
 /// with the same output is harmless too.
 pub async fn retry_after_custom_terminal_event_is_harmless(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = success(json!(3));
     ctx.ok(
         "append_event(p1, done)",
@@ -171,9 +165,7 @@ pub async fn retry_after_custom_terminal_event_is_harmless(ctx: Ctx) -> LawResul
 /// C3: completing a terminal process with a different output is `AlreadyTerminal`; the record
 /// and the log stay.
 pub async fn different_output_is_already_terminal(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let record = ctx
         .ok(
             "complete_process(p1)",
@@ -216,9 +208,7 @@ pub async fn unknown_process_is_rejected(ctx: Ctx) -> LawResult {
 /// C5: completion is not fenced by leases: a process leased to one worker is completed by any
 /// caller.
 pub async fn completion_ignores_leases(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok(
         "claim_process_lease(p1, w1)",
         reg.claim_process_lease("p1", "w1", 60_000),
@@ -241,9 +231,7 @@ pub async fn completion_ignores_leases(ctx: Ctx) -> LawResult {
 /// C1, E2: a completion is an ordinary keyed terminal append: appending the same terminal
 /// request afterwards replays it.
 pub async fn completion_replays_as_terminal_append(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = failure("bad input");
     ctx.ok(
         "complete_process(p1)",

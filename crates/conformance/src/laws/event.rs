@@ -9,7 +9,8 @@ use procreg::{
 use serde_json::json;
 
 use super::fixtures::{
-    DONE, NOTE, TICK, WAKE_IDENTITY, done, event, failure, note, standard, success, wake,
+    DONE, NOTE, TICK, WAKE_IDENTITY, done, event, failure, note, standard, standard_p1, success,
+    wake,
 };
 use crate::ctx::Ctx;
 use crate::law::LawResult;
@@ -21,9 +22,7 @@ fn sequences(events: &[ProcessEvent]) -> Vec<u64> {
 /// E1, E11, B1: appending to or reading the log of an unknown (or blank) id is
 /// `UnknownProcess`.
 pub async fn unknown_process_is_rejected(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     for id in ["missing", "", " "] {
         let call = format!("append_event({id:?}, note)");
         ctx.err(
@@ -42,9 +41,7 @@ pub async fn unknown_process_is_rejected(ctx: Ctx) -> LawResult {
 /// E8: new events get sequences 1, 2, 3 and `occurred_at_ms = now`, and each sets the record's
 /// `updated_at_ms = now`.
 pub async fn sequences_are_dense_from_one(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     for n in 1..=3u64 {
         ctx.advance_ms(5);
         let call = format!("append_event(p1, note {n})");
@@ -74,9 +71,7 @@ pub async fn sequences_are_dense_from_one(ctx: Ctx) -> LawResult {
 
 /// E11: `events_after(p, n)` returns every event above `n`, ascending; nothing past the end.
 pub async fn events_after_lists_later_events_ascending(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     ctx.ok(
@@ -101,9 +96,7 @@ pub async fn events_after_lists_later_events_ascending(ctx: Ctx) -> LawResult {
 
 /// E3, E10: an undeclared event type (names are case-sensitive) is `UndeclaredEventType`.
 pub async fn undeclared_type_is_rejected(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     for name in ["nope", "NOTE", "note "] {
         let call = format!("append_event(p1, {name:?})");
         ctx.err(
@@ -121,9 +114,7 @@ pub async fn undeclared_type_is_rejected(ctx: Ctx) -> LawResult {
 
 /// E5, E10: a terminal payload without an `await_output` of the type's state is `InvalidEvent`.
 pub async fn terminal_payload_must_match_state(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let cases = [
         ("done, empty payload", event(DONE, json!({}))),
         (
@@ -165,9 +156,7 @@ pub async fn terminal_payload_must_match_state(ctx: Ctx) -> LawResult {
 /// E6: a terminal event on a terminal process is `AlreadyTerminal`; plain events and a late
 /// cancel request are still accepted.
 pub async fn second_terminal_event_is_rejected(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok(
         "append_event(p1, done, key d1)",
         reg.append_event("p1", done(&success(json!(1)), "d1")),
@@ -204,9 +193,7 @@ pub async fn second_terminal_event_is_rejected(ctx: Ctx) -> LawResult {
 
 /// E8: a terminal event sets the status, with its await output, in the same step.
 pub async fn terminal_event_sets_status_in_same_step(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = success(json!({"rows": 3}));
     let appended = ctx
         .ok(
@@ -231,9 +218,7 @@ pub async fn terminal_event_sets_status_in_same_step(ctx: Ctx) -> LawResult {
 /// E10, R7: rejected appends consume no sequence and change nothing: the next accepted event
 /// gets the next sequence, and the record is as before.
 pub async fn rejected_appends_leave_no_trace(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok(
         "append_event(p1, note, key k1)",
         reg.append_event("p1", note(1).with_replay_key("k1")),
@@ -346,9 +331,7 @@ pub async fn append_checks_follow_precedence(ctx: Ctx) -> LawResult {
 /// carry unknown fields: the status records the parsed output, the event keeps the payload
 /// verbatim.
 pub async fn terminal_payload_extra_fields_are_kept_in_event(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let payload = json!({
         "await_output": {"type": "success", "value": [1, 2], "extra": true},
         "note": "kept",

@@ -4,7 +4,7 @@
 use procreg::{ErrorKind, ProcessExternalRef};
 use serde_json::{Value, json};
 
-use super::fixtures::{standard, success};
+use super::fixtures::{standard, standard_p1, success};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -54,9 +54,7 @@ pub async fn first_assignment_stores_ref_and_touches_record(ctx: Ctx) -> LawResu
 /// X2, J1: assigning an equal ref again (metadata keys in another order) returns the record
 /// unchanged, `updated_at_ms` included.
 pub async fn equal_ref_returns_record_unchanged(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let first = external("x", Some(json!({"a": 1, "b": {"d": 2, "c": 3}})));
     let record = ctx
         .ok("set_external_ref(p1)", reg.set_external_ref("p1", first))
@@ -75,9 +73,7 @@ pub async fn equal_ref_returns_record_unchanged(ctx: Ctx) -> LawResult {
 /// X3, J1: a different ref (another id, or metadata `1.0` instead of `1`) once one is stored is
 /// `ExternalRefConflict`, and the stored ref stays.
 pub async fn different_ref_conflicts(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let stored = external("x", Some(json!({"n": 1})));
     let record = ctx
         .ok("set_external_ref(p1)", reg.set_external_ref("p1", stored))
@@ -99,9 +95,7 @@ pub async fn different_ref_conflicts(ctx: Ctx) -> LawResult {
 
 /// X1: a ref may be set on a terminal process.
 pub async fn ref_may_be_set_on_terminal_process(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok(
         "complete_process(p1)",
         reg.complete_process("p1", success(json!(1))),

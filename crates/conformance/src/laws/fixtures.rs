@@ -9,6 +9,10 @@ use procreg::{
 };
 use serde_json::{Value, json};
 
+use crate::ctx::Ctx;
+use crate::harness::RegistryHandle;
+use crate::law::LawFailure;
+
 /// The session that registers every fixture process.
 pub const OWNER_SESSION: &str = "owner";
 /// The host profile of every fixture process.
@@ -131,4 +135,15 @@ pub fn terminal(process_id: &str, output: &ProcessAwaitOutput) -> ProcessEventAp
 /// A [`DONE`] append carrying `output`, keyed `key`.
 pub fn done(output: &ProcessAwaitOutput, key: &str) -> ProcessEventAppendRequest {
     event(DONE, json!({ "await_output": output })).with_replay_key(key)
+}
+
+/// A fresh registry holding `p1`, registered with [`standard`]: where most laws start.
+///
+/// # Errors
+/// A failure when the harness or the registration fails.
+pub async fn standard_p1(ctx: &Ctx) -> Result<RegistryHandle, LawFailure> {
+    let reg = ctx.fresh().await?;
+    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
+        .await?;
+    Ok(reg)
 }

@@ -6,7 +6,7 @@ use procreg::ProcessRecord;
 
 use serde_json::json;
 
-use super::fixtures::{bare, note, standard, success};
+use super::fixtures::{bare, note, standard, standard_p1, success};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -65,9 +65,7 @@ pub async fn durability_tier_matches_declaration(ctx: Ctx) -> LawResult {
 /// D2, D7: after a crash and reopen, a Durable registry holds what was acknowledged before:
 /// records, events and terminal status, on the same store (and the harness really reopens).
 pub async fn reopened_registry_holds_acknowledged_state(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     ctx.ok("register_process(p2)", reg.register_process(standard("p2")))

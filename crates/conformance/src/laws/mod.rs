@@ -8,10 +8,12 @@
 //!    ```ignore
 //!    /// L3: a superseded lease can no longer renew.
 //!    pub async fn superseded_lease_cannot_renew(ctx: Ctx) -> LawResult {
-//!        let reg = ctx.fresh().await?;
-//!        ctx.ok("register_process(p1)", reg.register_process(standard("p1"))).await?;
-//!        // ... every call through ctx.ok / ctx.err, every check through ctx.same / ctx.ensure
-//!        Ok(())
+//!        let reg = standard_p1(&ctx).await?; // a fresh registry holding p1 (fixtures)
+//!        let lease = ctx.ok("claim_process_lease(p1, w1)", reg.claim_process_lease("p1", "w1", 1_000)).await?;
+//!        ctx.ok("claim_process_lease(p1, w1) again", reg.claim_process_lease("p1", "w1", 1_000)).await?;
+//!        ctx.err("renew_process_lease(first)", reg.renew_process_lease(&lease, 1_000), ErrorKind::LeaseLost).await
+//!        // every call goes through ctx.ok / ctx.err, every check through ctx.same / ctx.ensure;
+//!        // time moves only through ctx.advance_ms
 //!    }
 //!    ```
 //!

@@ -9,7 +9,9 @@ use procreg::{
 };
 use serde_json::json;
 
-use super::fixtures::{HOST, NOTE, OWNER_SESSION, bare, note, owner, standard, success, wake_type};
+use super::fixtures::{
+    HOST, NOTE, OWNER_SESSION, bare, note, owner, standard, standard_p1, success, wake_type,
+};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -143,9 +145,7 @@ pub async fn same_registration_returns_current_record(ctx: Ctx) -> LawResult {
 
 /// R4: a retried start of a terminal process returns the terminal record; it does not restart.
 pub async fn reregistering_a_terminal_process_returns_it(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let done = ctx
         .ok(
             "complete_process(p1)",
@@ -335,8 +335,8 @@ pub async fn ids_are_stored_verbatim(ctx: Ctx) -> LawResult {
     ctx.same("id of the second record", &other.id.as_str(), &"p1")
 }
 
-/// R1, V2, Z4: U+0000 or a newline in the id, session, host, a type name or a `const` dedupe
-/// key, or `/frame:` in the owner session id, is `InvalidRegistration`.
+/// R1, V2, Z4: U+0000 or a newline in the id, owner session or frame, host, a type name or a
+/// `const` dedupe key, or `/frame:` in the owner session id, is `InvalidRegistration`.
 pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResult {
     let reg = ctx.fresh().await?;
     let cases = [
@@ -345,6 +345,10 @@ pub async fn forbidden_characters_are_invalid_registrations(ctx: Ctx) -> LawResu
         (
             "session with `/frame:`",
             ProcessRegistration::new("p1", ProcessScope::session("s/frame:f"), HOST),
+        ),
+        (
+            "owner frame with NUL",
+            ProcessRegistration::new("p1", ProcessScope::frame("s", "f\0"), HOST),
         ),
         (
             "session with newline",

@@ -8,7 +8,9 @@ use procreg::{
 };
 use serde_json::json;
 
-use super::fixtures::{DONE, NOTE, TICK, event, failure, note, standard, success, terminal, wake};
+use super::fixtures::{
+    DONE, NOTE, TICK, event, failure, note, standard_p1, success, terminal, wake,
+};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -19,9 +21,7 @@ fn sequences(events: &[ProcessEvent]) -> Vec<u64> {
 /// E2, J1: a repeated keyed append with equal type and payload (keys reordered) returns the
 /// stored event with `replayed: true`; nothing changes, timestamps included.
 pub async fn replayed_append_returns_stored_event(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let first = event(NOTE, json!({"a": 1, "b": 2})).with_replay_key("k1");
     let original = ctx
         .ok(
@@ -58,9 +58,7 @@ pub async fn replayed_append_returns_stored_event(ctx: Ctx) -> LawResult {
 /// E2, E9: a replay does not compare the wake target: another target, or none, still replays
 /// and returns the original delivery.
 pub async fn replay_ignores_wake_target(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let original = ctx
         .ok(
             "append_event(p1, wake, key w1)",
@@ -105,9 +103,7 @@ pub async fn replay_ignores_wake_target(ctx: Ctx) -> LawResult {
 /// E2, J1, E10: a used replay key with another payload (`1.0` for `1`) or another type is
 /// `ReplayConflict`, and nothing is appended.
 pub async fn reused_replay_key_with_other_content_conflicts(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let first = event(NOTE, json!({"n": 1})).with_replay_key("k1");
     ctx.ok(
         "append_event(p1, note, key k1)",
@@ -142,9 +138,7 @@ pub async fn reused_replay_key_with_other_content_conflicts(ctx: Ctx) -> LawResu
 /// succeeds, and a used key with other content is `ReplayConflict` even where `AlreadyTerminal`
 /// or `UndeclaredEventType` would also apply.
 pub async fn replay_precedes_every_other_check(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok(
         "append_event(p1, note, key k1)",
         reg.append_event("p1", note(1).with_replay_key("k1")),
@@ -191,9 +185,7 @@ pub async fn replay_precedes_every_other_check(ctx: Ctx) -> LawResult {
 /// E4, B1: a terminal event or a cancel request without a replay key, or with a blank one, is
 /// `ReplayKeyRequired`.
 pub async fn terminal_and_cancel_request_need_replay_key(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let output = json!({ "await_output": success(json!(1)) });
     for name in [EVENT_COMPLETED, DONE, EVENT_CANCEL_REQUESTED] {
         let unkeyed = event(name, output.clone());
@@ -225,9 +217,7 @@ pub async fn terminal_and_cancel_request_need_replay_key(ctx: Ctx) -> LawResult 
 /// E15, P1: the key `process:<p>:terminal` on a non-terminal type is `InvalidRequest`, even for
 /// an undeclared type; another process's terminal key is an ordinary key.
 pub async fn terminal_replay_key_is_reserved(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let reserved = terminal_replay_key("p1");
     let cases = [
         ("note", note(1)),

@@ -8,7 +8,7 @@ use procreg::{
 };
 use serde_json::{Value, json};
 
-use super::fixtures::{WAKE_IDENTITY, bare, event, note, standard, success};
+use super::fixtures::{WAKE_IDENTITY, bare, event, note, standard, standard_p1, success};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -95,12 +95,10 @@ pub async fn null_metadata_is_normalized_to_none(ctx: Ctx) -> LawResult {
     ctx.same("the record the equal ref returns", &again, &record)
 }
 
-/// V2: a newline or U+0000 in a replay key or external ref, or `/frame:` in a wake-target or
-/// grant session id, is `InvalidRequest`.
+/// V2: a newline or U+0000 in a replay key, an external ref or a wake-target or grant scope
+/// (session or frame id), or `/frame:` in such a session id, is `InvalidRequest`.
 pub async fn forbidden_characters_in_requests_are_invalid(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     for key in ["k\n", "k\0"] {
         let call = format!("append_event(p1, note, key {key:?})");
         ctx.err(
@@ -110,18 +108,18 @@ pub async fn forbidden_characters_in_requests_are_invalid(ctx: Ctx) -> LawResult
         )
         .await?;
     }
-    for session in ["s/frame:f", "s\n"] {
-        let request = event(WAKE_IDENTITY, json!({"msg": "m"}))
-            .with_wake_target(ProcessScope::session(session));
-        let call = format!("append_event(p1, wake, target session {session:?})");
-        ctx.err(
-            call,
-            reg.append_event("p1", request),
-            ErrorKind::InvalidRequest,
-        )
-        .await?;
-        let call = format!("grant_handle({session:?}, p1)");
-        let scope = ProcessScope::session(session);
+    let scopes = [
+        ProcessScope::session("s/frame:f"),
+        ProcessScope::session("s\n"),
+        ProcessScope::frame("s", "f\n"),
+        ProcessScope::frame("s", "f\0"),
+    ];
+    for scope in scopes {
+        let request = event(WAKE_IDENTITY, json!({"msg": "m"})).with_wake_target(scope.clone());
+        let call = format!("append_event(p1, wake, target {scope:?})");
+        let attempt = reg.append_event("p1", request);
+        ctx.err(call, attempt, ErrorKind::InvalidRequest).await?;
+        let call = format!("grant_handle({scope:?}, p1)");
         let grant = reg.grant_handle(&scope, "p1", ProcessHandleDescriptor::default());
         ctx.err(call, grant, ErrorKind::InvalidRequest).await?;
     }
@@ -148,9 +146,7 @@ pub async fn forbidden_characters_in_requests_are_invalid(ctx: Ctx) -> LawResult
 /// V2, E9: a wake target with frame id `""` is stored as the session scope, and the wake id is
 /// computed from the normalized scope.
 pub async fn empty_frame_wake_target_is_normalized(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let request =
         event(WAKE_IDENTITY, json!({"msg": "m"})).with_wake_target(ProcessScope::frame("s1", ""));
     let appended = ctx
@@ -201,9 +197,7 @@ pub async fn lease_expiry_saturates_below_2_pow_63(ctx: Ctx) -> LawResult {
 
 /// B1: reads, revokes and deletions with blank ids behave as for unknown ids.
 pub async fn blank_ids_read_as_unknown(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let scope = ProcessScope::session("s1");
     ctx.ok(
         "grant_handle(s1, p1)",

@@ -8,7 +8,7 @@
 use procreg::{ErrorKind, ProcessEvent};
 use serde_json::json;
 
-use super::fixtures::{NOTE, TICK, event, note, standard};
+use super::fixtures::{NOTE, TICK, event, note, standard, standard_p1};
 use crate::ctx::{Ctx, Spawned};
 use crate::harness::RegistryHandle;
 use crate::law::LawResult;
@@ -29,9 +29,7 @@ fn spawn_wait(
 /// E14: with matching events present, the wait returns the lowest one of exactly that type above
 /// `after`, at once.
 pub async fn existing_event_is_returned_at_once(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     ctx.ok(
@@ -54,9 +52,7 @@ pub async fn existing_event_is_returned_at_once(ctx: Ctx) -> LawResult {
 /// E14: a waiting task is woken by a later append of its type from another task, and not by an
 /// append of another type.
 pub async fn later_append_of_its_type_wakes_waiting_task(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let mut waiter = spawn_wait(&ctx, &reg, NOTE, 0);
     ctx.settle().await;
     ctx.still_pending(&mut waiter, "waiting: no note yet")
@@ -79,9 +75,7 @@ pub async fn later_append_of_its_type_wakes_waiting_task(ctx: Ctx) -> LawResult 
 /// E14: no lost wake-up: a wait started just before (or racing with) an append on the same
 /// handle always returns that append, however the two interleave.
 pub async fn racing_appends_are_never_missed(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     for round in 0..16u64 {
         let waiter = spawn_wait(&ctx, &reg, NOTE, round);
         for _ in 0..round % 4 {
@@ -102,9 +96,7 @@ pub async fn racing_appends_are_never_missed(ctx: Ctx) -> LawResult {
 /// E14: dropping a waiting future has no effect: later appends, other waiters and new waits
 /// behave as if it never existed.
 pub async fn dropped_wait_has_no_effect(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let before = ctx.ok("get_process(p1)", reg.get_process("p1")).await?;
     let dropped = spawn_wait(&ctx, &reg, NOTE, 0);
     let kept = spawn_wait(&ctx, &reg, NOTE, 0);

@@ -5,7 +5,9 @@ use procreg::canonical::wake_id;
 use procreg::{ErrorKind, MaterializedWake, ProcessEvent, ProcessScope, ProcessWakeDelivery};
 use serde_json::{Value, json};
 
-use super::fixtures::{WAKE_CONST, WAKE_IDENTITY, WAKE_WHEN, event, note, standard, target, wake};
+use super::fixtures::{
+    WAKE_CONST, WAKE_IDENTITY, WAKE_WHEN, event, note, standard, standard_p1, target, wake,
+};
 use crate::ctx::Ctx;
 use crate::law::LawResult;
 
@@ -25,9 +27,7 @@ fn when_payload(go: Option<Value>) -> Value {
 /// `<process>:<sequence>`; its delivery has `wake_id = wake:` + SHA-256 of
 /// `<target scope id>\n<key>` and `created_at_ms` = the event's time.
 pub async fn identity_wake_materializes_with_its_delivery(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     let appended = ctx
@@ -63,9 +63,7 @@ pub async fn identity_wake_materializes_with_its_delivery(ctx: Ctx) -> LawResult
 /// E7: a `when` value that is missing or falsy (null, false, "", [], {}) materializes no wake,
 /// needs no target and stores none given; every other value (`0`, `"false"`, `[0]`, `true`) wakes.
 pub async fn falsy_when_suppresses_wake_and_target(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let falsy = [
         None,
         Some(json!(null)),
@@ -109,9 +107,7 @@ pub async fn falsy_when_suppresses_wake_and_target(ctx: Ctx) -> LawResult {
 /// E7, J1: a wake input or pointer dedupe key renders a string as is and other JSON as
 /// canonical JSON; input pointer `""` selects the whole payload.
 pub async fn wake_values_render_strings_raw_and_json_canonical(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let payload = json!({"go": 1, "msg": {"b": 1, "a": [1.0, -0.0]}, "key": 2.5});
     let request = event(WAKE_WHEN, payload).with_wake_target(target());
     let appended = ctx
@@ -140,9 +136,7 @@ pub async fn wake_values_render_strings_raw_and_json_canonical(ctx: Ctx) -> LawR
 /// E7, E10: a wake whose input or dedupe pointer finds no value is `InvalidEvent`, leaving no
 /// trace.
 pub async fn missing_wake_pointer_value_is_invalid_event(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let cases = [
         (
             "wake.identity without /msg",
@@ -170,9 +164,7 @@ pub async fn missing_wake_pointer_value_is_invalid_event(ctx: Ctx) -> LawResult 
 
 /// E7: a wake that materializes without a wake target is `WakeTargetRequired`.
 pub async fn materialized_wake_needs_a_target(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let untargeted = event(WAKE_IDENTITY, json!({"msg": "m"}));
     ctx.err(
         "append_event(p1, wake, no target)",
@@ -192,9 +184,7 @@ pub async fn materialized_wake_needs_a_target(ctx: Ctx) -> LawResult {
 /// E9, E12: equal targets and dedupe keys give equal wake ids, yet each wake event is pending
 /// on its own (the registry never dedupes by `wake_id`); another target gives another id.
 pub async fn equal_targets_and_keys_give_equal_wake_ids(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let request = event(WAKE_CONST, json!({"n": 1})).with_wake_target(target());
     let first = ctx
         .ok(
@@ -243,9 +233,7 @@ pub async fn equal_targets_and_keys_give_equal_wake_ids(ctx: Ctx) -> LawResult {
 /// E12: `wake_events_after(p, n)` lists the pending wake events above `n`, ascending, and
 /// nothing else; unknown process: `UnknownProcess`.
 pub async fn pending_wakes_are_listed_ascending(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     ctx.ok("append_event(p1, wake)", reg.append_event("p1", wake("a")))
@@ -274,9 +262,7 @@ pub async fn pending_wakes_are_listed_ascending(ctx: Ctx) -> LawResult {
 /// E13, R7: an acked wake stops being pending, idempotently; acking a non-wake event is a
 /// no-op; the log and the record are untouched.
 pub async fn acked_wake_stops_pending(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     ctx.ok("append_event(p1, note)", reg.append_event("p1", note(1)))
         .await?;
     ctx.ok("append_event(p1, wake)", reg.append_event("p1", wake("a")))
@@ -336,9 +322,7 @@ pub async fn ack_checks_process_then_event(ctx: Ctx) -> LawResult {
 /// E2, E9: replaying a keyed wake append returns the original delivery even after the wake
 /// was acked, and does not make it pending again.
 pub async fn replayed_wake_append_returns_its_delivery(ctx: Ctx) -> LawResult {
-    let reg = ctx.fresh().await?;
-    ctx.ok("register_process(p1)", reg.register_process(standard("p1")))
-        .await?;
+    let reg = standard_p1(&ctx).await?;
     let request = wake("a").with_replay_key("w1");
     let original = ctx
         .ok(
