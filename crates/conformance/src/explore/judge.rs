@@ -13,17 +13,16 @@
 //! - anything else (a plain call that never returns, or no call at all) is a DEADLOCK,
 //!   reported with what the task said it waits on.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::rc::Rc;
 
 use procreg::{ErrorKind, PluginError};
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::check::durability::check_durability;
 use procreg_sim::check::{Violation, check_invariants};
 use procreg_sim::history::CallRecord;
-use procreg_sim::{BlockedTask, FaultyLink, RunEnd, RunReport};
+use procreg_sim::{BlockedTask, Executor, FaultyLink, RunEnd, RunReport, SimClock};
 
 use super::Workload;
 use super::timeline::describe_op;
@@ -87,18 +86,22 @@ impl Failure {
     }
 }
 
-/// Runs `op` on the registry behind `link` right now, outside the executor, as the
-/// [`JUDGE_CLIENT`]. Sim targets never wait on I/O, so reads finish at once; one that stays
-/// pending (a wait, or a target that blocks) is answered `Unavailable`.
+/// Runs `op` on the registry behind `link` right now, as the [`JUDGE_CLIENT`], on a
+/// throwaway executor (its own clock: the link's latency sleeps pass there, not in the world,
+/// and a stale executor left behind by a panicking run cannot swallow them). Sim targets never
+/// wait on I/O, so reads finish; one that does not (a wait, or a blocking target) is answered
+/// `Unavailable`.
 pub fn read_now(link: &FaultyLink, op: Op) -> Result<OpOutput, PluginError> {
-    let mut call = pin!(link.call(JUDGE_CLIENT, op));
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..1_000 {
-        if let Poll::Ready(out) = call.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-    Err(PluginError::unavailable("final read did not finish"))
+    let answer = Rc::new(RefCell::new(None));
+    let mut executor = Executor::new(0, SimClock::new(0));
+    let (link, slot) = (link.clone(), Rc::clone(&answer));
+    executor.spawn(JUDGE_CLIENT, async move {
+        let result = link.call(JUDGE_CLIENT, op).await;
+        *slot.borrow_mut() = Some(result);
+    });
+    executor.run(10_000);
+    let answer = answer.borrow_mut().take();
+    answer.unwrap_or_else(|| Err(PluginError::unavailable("final read did not finish")))
 }
 
 /// Every generic check of a finished run, plus the workload's own `extra` violations.

@@ -24,7 +24,23 @@
 //! [`FaultyLink`]) and returns its own end-of-run check. [`WORKLOADS`] is the catalogue tools
 //! list. [`run_seed`] runs one seed; [`seeds`] reads `PROCREG_SEED`, `PROCREG_SEEDS` and
 //! `PROCREG_CHECK_DETERMINISM`; [`report`] prints a failure with its plan, a timeline and the
-//! command that replays it.
+//! command that replays it; [`HarnessTarget`] runs a law harness as a target.
+//!
+//! ```no_run
+//! use procreg_conformance::explore::{self, find_workload};
+//! use procreg_sim::{FaultLevel, MemoryTarget};
+//!
+//! let recovery = find_workload("recovery").unwrap();
+//! let path = "--test explore recovery_heavy"; // what reruns this test after `cargo test`
+//! if let Err(failure) = explore::explore(recovery, &mut MemoryTarget, FaultLevel::Heavy, path) {
+//!     panic!("{failure}"); // seed, plan, violations, timeline, `PROCREG_SEED=.. cargo test ..`
+//! }
+//! ```
+//!
+//! Adding a workload: a module with a `pub const WORKLOAD: Workload`, clients that call only
+//! through the link (retrying idempotent calls with [`client::Client::retry`], noting
+//! impossible answers with [`client::Client::unexpected`]), a check that asserts only what
+//! no interleaving of a correct registry could contradict, and a line in [`WORKLOADS`].
 
 pub mod client;
 pub mod events;
