@@ -225,6 +225,33 @@ fn a_panicking_registry_is_a_panic_failure_and_the_next_seed_is_judged_normally(
 }
 
 #[test]
+fn w5_a_call_that_never_returns_is_a_deadlock_naming_what_each_task_waits_on() {
+    let recovery = find_workload("recovery").unwrap();
+    let mut target = racy_target(Bug::ClaimHangs);
+    let outcome = explore::run_seed(recovery, &mut target, 0, FaultLevel::None);
+    let deadlocks: Vec<_> = outcome
+        .failures
+        .iter()
+        .filter(|f| f.violation.message.starts_with("DEADLOCK"))
+        .collect();
+    assert_eq!(deadlocks.len(), 3, "{}", outcome.report(TEST_PATH)); // one per worker
+    for failure in deadlocks {
+        assert_eq!(
+            (failure.class, failure.violation.rule.as_str()),
+            (FailureClass::Liveness, "W5")
+        );
+        assert!(
+            failure.violation.message.contains("waiting on w"),
+            "{failure}"
+        );
+        assert!(
+            failure.violation.message.contains("claim_process_lease"),
+            "{failure}"
+        );
+    }
+}
+
+#[test]
 fn a_target_that_differs_between_runs_is_nondeterministic() {
     let runs = std::cell::Cell::new(0);
     let mut target = WrapTarget {

@@ -144,7 +144,7 @@ fn check_all_terminal(link: &FaultyLink) -> Option<Failure> {
         Ok(OpOutput::Records(records)) => {
             let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
             format!(
-                "still running after faults stopped and the settle phase ended: {}",
+                "still running when the run ended (faults had stopped or the run stalled): {}",
                 ids.join(", ")
             )
         }

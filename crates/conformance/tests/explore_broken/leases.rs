@@ -33,6 +33,9 @@ impl Racy {
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
         let record = self.known(process_id).await?;
+        if self.bug == Bug::ClaimHangs {
+            std::future::pending::<()>().await;
+        }
         if is_blank(owner) {
             return Err(PluginError::invalid_request("blank owner id"));
         }

@@ -47,6 +47,8 @@ pub enum Bug {
     TransferPiecewise,
     /// Not a race: every renew panics (the explorer must contain it and class it `panic`).
     RenewPanics,
+    /// Not a race: a claim never returns (the explorer must report a deadlock).
+    ClaimHangs,
 }
 
 /// Suspends once, letting every other ready task run (a zero-time database round trip).
