@@ -55,7 +55,7 @@ impl Choices {
         let mut optional = Vec::new();
         for (e, entry) in entries.iter().enumerate() {
             // Invoked at the very millisecond the first due call returned: concurrent with
-            // it (Z-lin-4), so it may still go first.
+            // it (Z34), so it may still go first.
             if entry.invoke_ms > due_ms {
                 break;
             }

@@ -13,7 +13,7 @@ use super::nows::{self, Observed};
 ///
 /// Left out: indefinite reads (they changed nothing and told nobody anything, including
 /// waits that never returned, E14) and `Storage`/`Corrupt` answers (definite, so no effect,
-/// but not answers the Model gives; Z-lin-2).
+/// but not answers the Model gives; Z32).
 pub(super) fn is_checked(call: &CallRecord) -> bool {
     match &call.outcome {
         None => call.op.is_mutation(),

@@ -31,7 +31,7 @@ impl Expect<'_> {
 /// Whether an observed output equals the Model's.
 ///
 /// Leases compare every field but the token (tokens are the backend's choice; their
-/// one-to-one correspondence is checked once per partition, Z-lin-1). `Pending` never
+/// one-to-one correspondence is checked once per partition, Z31). `Pending` never
 /// matches: a real wait does not return it. JSON inside compares per J1, which is stricter
 /// than `serde_json`'s `PartialEq` in one place: `0.0` and `-0.0` differ.
 pub(super) fn outputs_match(observed: &OpOutput, model: &OpOutput) -> bool {

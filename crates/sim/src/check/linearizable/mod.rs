@@ -17,18 +17,18 @@
 //!   no later than their return: the Model must give that answer there ([`OpOutput::Pending`]
 //!   never matches). A wait that never returned imposes nothing (E14, C4).
 //! - **`Storage` and `Corrupt` answers** are definite (no effect) but not the Model's to give,
-//!   so such calls are left out; the durability checks and laws judge them (Z-lin-2).
+//!   so such calls are left out; the durability checks and laws judge them (Z32).
 //! - **Lease tokens** are the backend's to choose (L2 only forbids reuse), so lease outputs
 //!   match up to a renaming of tokens that is one-to-one per process and fencing token; a
-//!   presented token is translated to the Model's token of the same lease (Z-lin-1).
+//!   presented token is translated to the Model's token of the same lease (Z31).
 //! - **`now`** is bound from the timestamps an answer reveals (`claimed_at_ms` of a claim,
 //!   `occurred_at_ms` of a new event, `updated_at_ms`/`created_at_ms` of a written record,
 //!   `expires_at_ms - ttl` of an unsaturated renew); otherwise it is searched over a small
 //!   candidate set (see `nows`). A call that changed state read its clock before its write
 //!   became visible, so its `now` is no later than the return of any call ordered after it
-//!   (Z-lin-3; this is what keeps a lost call from being given a far-future `now`).
+//!   (Z33; this is what keeps a lost call from being given a far-future `now`).
 //! - **Real time** is strict: a call that returned at `t` precedes one invoked after `t`;
-//!   one invoked at `t` itself is concurrent with it (Z-lin-4: one virtual millisecond holds
+//!   one invoked at `t` itself is concurrent with it (Z34: one virtual millisecond holds
 //!   many events whose order the history does not record).
 //!
 //! The search (`search`, `choices`) is Wing & Gong's with Lowe's just-in-time pruning and a

@@ -11,7 +11,7 @@
 //! eligible, nothing unplaced must precede it, and moving a read earlier changes no other
 //! answer. And an optional call that changes nothing is the same as leaving it out.
 //!
-//! The frontier (Z-lin-3): calls take effect at increasing instants, each inside its window,
+//! The frontier (Z33): calls take effect at increasing instants, each inside its window,
 //! and a call that changed state wrote timestamps from a clock reading it took before its
 //! write became visible (T1, one clock shared with the history). So the frontier, the
 //! greatest invocation and state-changing `now` placed so far, must not pass the return of
@@ -331,7 +331,7 @@ impl<'e, 'a> Search<'e, 'a> {
         })
     }
 
-    /// The frontier after placing `entry` at `now` on node `top` (Z-lin-3).
+    /// The frontier after placing `entry` at `now` on node `top` (Z33).
     fn frontier_after(&self, top: usize, entry: &Entry, now: u64, changed: bool) -> u64 {
         let reach = if changed { now } else { 0 };
         self.nodes[top].frontier.max(entry.invoke_ms).max(reach)

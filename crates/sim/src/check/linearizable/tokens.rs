@@ -1,4 +1,4 @@
-//! Lease tokens across the backend/Model boundary (Z-lin-1).
+//! Lease tokens across the backend/Model boundary (Z31).
 //!
 //! A backend picks its own lease tokens (L2 asks only that none is issued twice for a
 //! process); the Model picks its own. So lease answers match up to a renaming of tokens, and

@@ -1,5 +1,5 @@
 //! Leases: concurrent claims, expiry decided inside a window (V1, T1), superseded renews
-//! (L3) and backend-chosen tokens (Z-lin-1).
+//! (L3) and backend-chosen tokens (Z31).
 
 use procreg::{PluginError, ProcessLease};
 use procreg_reference::{Op, OpOutput};
