@@ -27,22 +27,10 @@ use procreg_reference::MemoryRegistry;
 use broken::{Broken, DynRegistry};
 
 /// Bugs no law catches yet: (broken registry name, the law that is missing).
-const NOT_YET_CAUGHT: &[(&str, &str)] = &[
-    (
-        "leases::claim_on_unknown_process",
-        "L1: claim_process_lease(missing, \"w1\") is UnknownProcess (lease::claim_checks_follow_precedence only tries an unknown id with a blank owner, which the bug still rejects)",
-    ),
-    (
-        "records::null_metadata_kept",
-        "J1/X2: validation::null_metadata_is_normalized_to_none compares the stored metadata as an Option<Option<Value>>, whose canonical JSON is `null` for Some(null) and None alike; comparing the whole external_ref (`\"metadata\":null` vs no field) would catch it",
-    ),
-];
+const NOT_YET_CAUGHT: &[(&str, &str)] = &[];
 
 /// Laws no broken registry makes fail yet: (law id, why).
-const NOT_YET_SHOWN_SENSITIVE: &[(&str, &str)] = &[(
-    "validation::null_metadata_is_normalized_to_none",
-    "blind to records::null_metadata_kept: it compares Option<Option<Value>> by canonical JSON, where Some(null) and None both render `null`",
-)];
+const NOT_YET_SHOWN_SENSITIVE: &[(&str, &str)] = &[];
 
 /// Bound on any one call: broken waits must fail fast; the reference answers in microseconds.
 const CALL_BOUND: Duration = Duration::from_secs(1);

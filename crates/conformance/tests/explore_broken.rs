@@ -304,7 +304,7 @@ fn h7_piecewise_transfer_is_found_by_grants() {
     assert_found(
         Bug::TransferPiecewise,
         "grants",
-        &["H7"],
+        &["H7", "A1"],
         FailureClass::Safety,
     );
 }

@@ -15,6 +15,7 @@
 //! | blocked task that is not a wait (deadlock), livelock | W5 | [`judge`] |
 //! | reads never contradict a completed write | H1 H2 H7 S1 S5 | [`grants_check`] |
 //! | one replay key, one sequence; acks stick; waits return the lowest match | E2 E13 E14 C4 | [`events_check`] |
+//! | some order of all calls explains every answer (budgeted; `unknown` is said) | A1 | [`lin`] |
 //! | a panic anywhere in the run | - | [`run`] (`catch_unwind`) |
 //! | two runs of one seed differ | - | [`run::run_seed_twice`] |
 //!
@@ -48,6 +49,7 @@ pub mod grants;
 pub mod grants_check;
 pub mod harness_target;
 pub mod judge;
+pub mod lin;
 pub mod plan_gen;
 pub mod recovery;
 pub mod report;

@@ -135,6 +135,7 @@ impl fmt::Display for Report<'_> {
         writeln!(f, "plan: {}", describe_plan(&o.plan))?;
         if let Some(run) = &o.run {
             writeln!(f, "run:  {}", describe_end(run))?;
+            writeln!(f, "linearizability: {}", o.linearizability)?;
         }
         if !o.failures.is_empty() {
             writeln!(f, "violations:")?;

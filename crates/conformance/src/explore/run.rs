@@ -14,6 +14,7 @@ use procreg_sim::{FaultLevel, FaultPlan, RunReport, SimTarget, World};
 
 use super::judge::judge_run;
 pub use super::judge::{Failure, FailureClass};
+use super::lin::{LIN_BUDGET, LinSummary, check_run};
 use super::{Start, Workload};
 
 /// The most executor polls one seed may take before it is judged a livelock.
@@ -36,6 +37,8 @@ pub struct SeedOutcome {
     pub run: Option<RunReport>,
     /// What it broke; empty when the seed passed.
     pub failures: Vec<Failure>,
+    /// What the linearizability check said (A1).
+    pub linearizability: LinSummary,
 }
 
 impl SeedOutcome {
@@ -83,6 +86,7 @@ pub fn run_plan(
         plan: plan.clone(),
         run: None,
         failures: Vec::new(),
+        linearizability: LinSummary::NotRun,
     };
     let ran = catch_unwind(AssertUnwindSafe(|| {
         let world = World::builder()
@@ -128,11 +132,20 @@ pub fn run_plan(
         }
     };
     let judged = catch_unwind(AssertUnwindSafe(|| {
-        let extra = check(&run);
-        judge_run(workload, &run, &link, extra)
+        let mut failures = judge_run(workload, &run, &link, check(&run));
+        // The search is the expensive check: it runs only when the cheap ones found nothing.
+        if !failures.is_empty() {
+            return (failures, LinSummary::Skipped);
+        }
+        let (lin, violation) = check_run(&run, LIN_BUDGET);
+        failures.extend(violation.map(Failure::classed));
+        (failures, lin)
     }));
     match judged {
-        Ok(failures) => outcome.failures = failures,
+        Ok((failures, lin)) => {
+            outcome.failures = failures;
+            outcome.linearizability = lin;
+        }
         Err(panic) => outcome
             .failures
             .push(panic_failure("judging the run", panic.as_ref())),

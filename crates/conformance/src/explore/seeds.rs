@@ -16,6 +16,7 @@ use std::fmt;
 use procreg_sim::{FaultLevel, SimTarget};
 
 use super::Workload;
+use super::lin::LinSummary;
 use super::run::{SeedOutcome, run_seed, run_seed_twice};
 
 /// Seeds swept when `PROCREG_SEEDS` is unset: small, so `cargo test` stays fast.
@@ -160,6 +161,10 @@ pub struct Sweep {
     pub calls: u64,
     /// Registry crashes (and reopens) over all seeds (first runs only).
     pub registry_crashes: u64,
+    /// Seeds whose history was shown linearizable (A1).
+    pub linearizable: u64,
+    /// Seeds whose linearizability search was `unknown` (budget, or an invisible epoch).
+    pub lin_unknown: u64,
 }
 
 /// Why a sweep did not pass.
@@ -222,6 +227,8 @@ pub fn explore_with(
         seeds_run: 0,
         calls: 0,
         registry_crashes: 0,
+        linearizable: 0,
+        lin_unknown: 0,
     };
     for seed in config.seeds.iter() {
         let outcome = if config.check_determinism {
@@ -239,6 +246,11 @@ pub fn explore_with(
         if let Some(run) = &outcome.run {
             sweep.calls += run.history.len() as u64;
             sweep.registry_crashes += run.registry_crashes.len() as u64;
+        }
+        match outcome.linearizability {
+            LinSummary::Linearizable { .. } => sweep.linearizable += 1,
+            LinSummary::Unknown { .. } => sweep.lin_unknown += 1,
+            LinSummary::NotRun | LinSummary::Skipped | LinSummary::Violated => {}
         }
     }
     Ok(sweep)

@@ -158,7 +158,7 @@ fn status(status: &ProcessStatus) -> &'static str {
 
 /// The planned link fault each call met, by call id (the link numbers each client's calls
 /// from 0 in invocation order).
-fn link_faults(run: &RunReport) -> BTreeMap<usize, &LinkFault> {
+pub(crate) fn link_faults(run: &RunReport) -> BTreeMap<usize, &LinkFault> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for call in run.history.calls() {

@@ -151,8 +151,25 @@ pub async fn deleted_sessions_stay_deleted_after_reopen(ctx: Ctx) -> LawResult {
         reg.delete_session_process_state("s1"),
     )
     .await?;
+    // A deletion that only revokes grants, and one that only clears a wake, are each a change
+    // that must survive the crash on its own.
+    let s2 = ProcessScope::session("s2");
+    grant(&ctx, &reg, &s2, "p1", "x").await?;
+    let request =
+        event(WAKE_IDENTITY, json!({"msg": "m"})).with_wake_target(ProcessScope::session("s3"));
+    ctx.ok(
+        "append_event(p1, wake to s3)",
+        reg.append_event("p1", request),
+    )
+    .await?;
+    for sid in ["s2", "s3"] {
+        let call = format!("delete_session_process_state({sid})");
+        ctx.ok(call, reg.delete_session_process_state(sid)).await?;
+    }
 
     let reg = reopened(&ctx, reg).await?;
+    let left = listed(&ctx, &reg, &s2).await?;
+    ctx.same("grants of session:s2 after reopen", &left, &vec![])?;
     for scope in [&s1, &f1] {
         let left = listed(&ctx, &reg, scope).await?;
         ctx.same(

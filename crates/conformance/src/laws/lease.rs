@@ -74,13 +74,11 @@ pub async fn first_claim_gets_fence_one(ctx: Ctx) -> LawResult {
 /// process, then a live lease of another owner.
 pub async fn claim_checks_follow_precedence(ctx: Ctx) -> LawResult {
     let reg = registered(&ctx).await?;
-    let fut = reg.claim_process_lease("missing", " ", LONG);
-    ctx.err(
-        "claim_process_lease(missing, \" \")",
-        fut,
-        ErrorKind::UnknownProcess,
-    )
-    .await?;
+    for owner in [" ", "w1"] {
+        let fut = reg.claim_process_lease("missing", owner, LONG);
+        let call = format!("claim_process_lease(missing, {owner:?})");
+        ctx.err(call, fut, ErrorKind::UnknownProcess).await?;
+    }
     claim(&ctx, &reg, "w1", LONG).await?;
     let fut = reg.claim_process_lease("p1", "\t", LONG);
     ctx.err(

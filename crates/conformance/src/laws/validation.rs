@@ -79,8 +79,12 @@ pub async fn null_metadata_is_normalized_to_none(ctx: Ctx) -> LawResult {
             reg.set_external_ref("p1", with_null),
         )
         .await?;
-    let stored = record.external_ref.clone().map(|r| r.metadata);
-    ctx.same("stored metadata", &stored, &Some(None))?;
+    let expected = ProcessExternalRef {
+        backend: "b".into(),
+        id: "x".into(),
+        metadata: None,
+    };
+    ctx.same("stored ref", &record.external_ref, &Some(expected))?;
     let without = ProcessExternalRef {
         backend: "b".into(),
         id: "x".into(),

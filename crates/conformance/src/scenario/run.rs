@@ -6,7 +6,7 @@
 //! `crash` calls [`Harness::reopen`] (D7) when the registry is durable and the harness declares
 //! crash-reopen; otherwise the step is skipped and reported as `skipped: needs durable`, and the
 //! file goes on: a crash of a durable registry leaves every acknowledged state in place (D2, D6),
-//! so every later expectation is the same with or without it (Z-SCN1).
+//! so every later expectation is the same with or without it (Z24).
 //!
 //! The Model is never consulted here: the file's expectations are the oracle (they were blessed
 //! from the Model beforehand).

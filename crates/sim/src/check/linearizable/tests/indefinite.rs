@@ -1,0 +1,184 @@
+//! Indefinite calls (A2): lost requests and lost responses may or may not have taken effect,
+//! possibly after their caller gave up.
+
+use procreg::PluginError;
+use procreg_reference::OpOutput;
+use serde_json::json;
+
+use super::super::entry::is_checked;
+use super::*;
+
+#[test]
+fn a2_unavailable_claim_that_took_effect_is_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", claim("p1", "a", 100), 10, Some(11), Some(20));
+    // The retry with the same owner supersedes the lost lease and gets fencing 2.
+    let retry = b.at("a", claim("p1", "a", 100), 30);
+    assert_eq!(b.lease(retry).fencing_token, 2);
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn a2_fencing_gap_without_any_lost_claim_is_not_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", claim("p1", "a", 100), 10, Some(11), Some(20));
+    b.at("a", claim("p1", "a", 100), 30);
+    // Without the lost call nothing explains fencing 2.
+    b.calls.remove(1);
+    b.calls[1].id = 1;
+    b.calls[0].id = 0;
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&1), "{verdict}");
+}
+
+#[test]
+fn a2_unavailable_claim_that_never_took_effect_is_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", claim("p1", "a", 100), 10, None, Some(20));
+    let other = b.at("b", claim("p1", "b", 100), 30);
+    assert_eq!(b.lease(other).fencing_token, 1);
+    assert!(b.check().is_linearizable());
+}
+
+#[test]
+fn a2_claim_that_never_returned_may_take_effect_late() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    // Sent at 10, delayed in the link, executed at 500: live until 600.
+    b.lost("a", claim("p1", "a", 100), 10, Some(500), None);
+    let held = b.at("b", claim("p1", "b", 100), 550);
+    assert!(matches!(
+        b.calls[held].outcome,
+        Some(Err(PluginError::LeaseHeld { .. }))
+    ));
+    let won = b.at("b", claim("p1", "b", 100), 650);
+    assert_eq!(b.lease(won).fencing_token, 2);
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn a2_append_that_took_effect_after_its_caller_gave_up_is_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", append("p1", json!({"n": 1})), 10, Some(50), Some(20));
+    let read = b.at("r", events_after("p1", 0), 100);
+    match b.answer(read) {
+        OpOutput::Events(events) => assert_eq!(events[0].occurred_at_ms, 50),
+        other => panic!("{other:?}"),
+    }
+    assert!(b.check().is_linearizable());
+}
+
+#[test]
+fn a2_read_of_an_event_nobody_appended_is_not_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", append("p1", json!({"n": 1})), 10, Some(50), Some(20));
+    let read = b.at("r", events_after("p1", 0), 100);
+    let Some(Ok(OpOutput::Events(mut events))) = b.calls[read].outcome.clone() else {
+        panic!("no events");
+    };
+    events[0].payload = json!({"n": 2}); // not what the lost append carried
+    b.tell(read, Ok(OpOutput::Events(events)));
+    assert!(b.check().is_violation());
+}
+
+#[test]
+fn a2_indefinite_reads_are_not_searched() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.record(
+        "r",
+        get("p1"),
+        5,
+        Some(9),
+        Some(Err(PluginError::unavailable("lost"))),
+    );
+    let verdict = b.check();
+    assert!(verdict.is_linearizable());
+    assert_eq!(verdict.partitions().parts[0].calls, 1);
+}
+
+#[test]
+fn a2_lost_claim_that_failed_at_its_invocation_may_succeed_later_in_its_window() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.at("a", claim("p1", "a", 90), 10); // live until 100
+    // b's claim would meet a's lease at its invocation (95) but took effect at 105.
+    b.lost("b", claim("p1", "b", 100), 95, Some(105), Some(110));
+    let held = b.at("c", claim("p1", "c", 100), 150);
+    assert!(matches!(
+        &b.calls[held].outcome,
+        Some(Err(PluginError::LeaseHeld { holder_owner_id, .. })) if holder_owner_id == "b"
+    ));
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn z_lin_3_a_lost_write_seen_before_its_timestamp_is_not_linearizable() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.lost("a", append("p1", json!({"n": 1})), 10, Some(500), None);
+    let read = b.at("r", events_after("p1", 0), 600);
+    // The read returned at 21 having seen an event stamped 500 by the one shared clock.
+    b.calls[read].invoke_ms = 20;
+    b.calls[read].return_ms = Some(21);
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&read), "{verdict}");
+}
+
+/// The entries of `b`'s calls with lost appends revealed, by call id.
+fn revealed(b: &Builder, initial: &procreg_reference::Model) -> Vec<(CallId, bool, u64)> {
+    let checked = b.calls.iter().filter(|c| is_checked(c));
+    let mut entries = super::super::entry::entries(checked, &["p1".to_owned()]);
+    super::super::reveal::mark_revealed(&mut entries, initial);
+    let mut seen: Vec<_> = entries
+        .iter()
+        .map(|e| (e.call.id, e.required, e.deadline_ms))
+        .collect();
+    seen.sort();
+    seen
+}
+
+#[test]
+fn a2_a_lost_append_a_read_shows_is_required_before_that_read() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    let lost = b.lost("a", append("p1", json!({"n": 1})), 10, Some(12), None);
+    b.lost("a", append("p1", json!({"n": 2})), 11, None, None);
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    let marks = revealed(&b, &procreg_reference::Model::new());
+    assert_eq!(marks[lost], (lost, true, 25));
+    assert_eq!(
+        marks[lost + 1],
+        (lost + 1, false, u64::MAX),
+        "its event was never seen"
+    );
+    assert!(b.check().is_linearizable());
+}
+
+#[test]
+fn a2_a_lost_append_stays_optional_when_another_could_have_made_the_event() {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    let first = b.lost("a", append("p1", json!({"n": 1})), 10, Some(12), None);
+    let retry = b.lost("a", append("p1", json!({"n": 1})), 13, None, Some(15));
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    let marks = revealed(&b, &procreg_reference::Model::new());
+    assert!(!marks[first].1 && !marks[retry].1, "{marks:?}");
+    // Nor when the event was there before the epoch began.
+    let mut initial = procreg_reference::Model::new();
+    initial.apply(&register("p1"), 1).unwrap();
+    initial.apply(&append("p1", json!({"n": 9})), 2).unwrap();
+    let mut b = Builder::new();
+    b.model = initial.clone();
+    let lost = b.lost("a", append("p1", json!({"n": 9})), 10, None, None);
+    b.run("r", events_after("p1", 0), 20, 22, 25);
+    assert!(!revealed(&b, &initial)[lost].1);
+}
