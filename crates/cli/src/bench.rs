@@ -17,14 +17,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use procreg::{
-    ManualClock, ProcessAwaitOutput, ProcessEventAppendRequest, ProcessEventType,
-    ProcessRegistration, ProcessScope,
-};
+use procreg::ManualClock;
 use procreg_conformance::explore::{find_workload, run_seed};
 use procreg_reference::{MemoryRegistry, Op, execute_op};
 use procreg_sim::{MemoryTarget, World};
-use serde_json::json;
 
 use crate::args::{BenchArgs, Faults, Registry};
 use crate::{CliError, emit};
@@ -96,32 +92,7 @@ fn seeds_per_second(registry: Registry, budget: Duration) -> Result<f64, CliErro
 /// 10 processes × (register, claim, 16 appends, list, complete) = 200 calls: the script of
 /// the `world_overhead` criterion bench.
 fn script() -> Vec<Op> {
-    let mut ops = Vec::new();
-    for p in 0..10 {
-        let id = format!("p{p}");
-        let registration = ProcessRegistration::new(&id, ProcessScope::session("s"), "h")
-            .with_event_type(ProcessEventType::plain("progress"));
-        ops.push(Op::Register { registration });
-        ops.push(Op::ClaimLease {
-            process_id: id.clone(),
-            owner_id: "w".into(),
-            lease_ttl_ms: 60_000,
-        });
-        for i in 0..16 {
-            let request = ProcessEventAppendRequest::new("progress", json!({ "i": i }));
-            ops.push(Op::AppendEvent {
-                process_id: id.clone(),
-                request,
-            });
-        }
-        ops.push(Op::ListNonTerminal);
-        let output = ProcessAwaitOutput::Success { value: json!(p) };
-        ops.push(Op::CompleteProcess {
-            process_id: id,
-            output,
-        });
-    }
-    ops
+    procreg_sim::script::overhead_script()
 }
 
 /// Polls a future that never waits (MemoryRegistry's non-blocking calls) to completion.

@@ -10,43 +10,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use procreg::{
-    ManualClock, ProcessAwaitOutput, ProcessEventAppendRequest, ProcessEventType,
-    ProcessRegistration, ProcessScope,
-};
+use procreg::ManualClock;
 use procreg_reference::{MemoryRegistry, Op, execute_op};
 use procreg_sim::check::check_invariants;
 use procreg_sim::{MemoryTarget, World};
-use serde_json::json;
 
 /// 10 processes x (register, claim, 16 appends, renew, complete) = 200 calls.
 fn script() -> Vec<Op> {
-    let mut ops = Vec::new();
-    for p in 0..10 {
-        let id = format!("p{p}");
-        let registration = ProcessRegistration::new(&id, ProcessScope::session("s"), "h")
-            .with_event_type(ProcessEventType::plain("progress"));
-        ops.push(Op::Register { registration });
-        ops.push(Op::ClaimLease {
-            process_id: id.clone(),
-            owner_id: "w".into(),
-            lease_ttl_ms: 60_000,
-        });
-        for i in 0..16 {
-            let request = ProcessEventAppendRequest::new("progress", json!({ "i": i }));
-            ops.push(Op::AppendEvent {
-                process_id: id.clone(),
-                request,
-            });
-        }
-        ops.push(Op::ListNonTerminal);
-        let output = ProcessAwaitOutput::Success { value: json!(p) };
-        ops.push(Op::CompleteProcess {
-            process_id: id,
-            output,
-        });
-    }
-    ops
+    procreg_sim::script::overhead_script()
 }
 
 fn finish<F: Future>(future: F) -> F::Output {

@@ -9,6 +9,7 @@ pub mod link;
 pub mod plan;
 pub mod resource;
 pub mod rng;
+pub mod script;
 pub mod storage;
 pub mod target;
 pub mod target_file;
