@@ -47,6 +47,7 @@ mod macros;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 
 pub use ctx::{Ctx, START_MS, Spawned};
 pub use harness::{Capabilities, Harness, Instance, RegistryHandle};

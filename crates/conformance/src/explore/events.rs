@@ -22,8 +22,9 @@ use procreg::{
     ProcessScope, ProcessWakeSpec, WakeDedupeKey,
 };
 use procreg_reference::{Op, OpOutput};
-use procreg_sim::PlanShape;
+use procreg_sim::check::Violation;
 use procreg_sim::executor::{sleep, spawn};
+use procreg_sim::{FaultyLink, PlanShape, RunReport};
 use serde_json::json;
 
 use super::client::{Client, Notes, is_unavailable};
@@ -47,6 +48,7 @@ pub const WORKLOAD: Workload = Workload {
     settle_ms: 2_000,
     completes_every_process: true,
     start,
+    history_check: Some(history_check),
 };
 
 fn shape(registry_crashes: bool) -> PlanShape {
@@ -113,9 +115,15 @@ fn start(start: Start<'_>) -> WorkloadCheck {
     let link = start.link.clone();
     Box::new(move |run| {
         let mut violations = notes.take();
-        violations.extend(check_events(&run.history, &link, &process_ids()));
+        violations.extend(history_check(run, &link));
         violations
     })
+}
+
+/// E2 E13 E14 C4 from the history and the registry's final state; it needs no client state,
+/// so it judges world scenarios of this workload too.
+fn history_check(run: &RunReport, link: &FaultyLink) -> Vec<Violation> {
+    check_events(&run.history, link, &process_ids())
 }
 
 /// Retries an idempotent `op`; an answer other than `Unavailable` failing `ok` is noted.

@@ -11,6 +11,8 @@
 //! thread (in-memory, or synchronous file I/O) work. The registry's own calls run on the
 //! world's executor, so they must not need a tokio runtime either.
 
+use std::borrow::Borrow;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -20,23 +22,40 @@ use procreg_sim::rng::SimRng;
 
 use crate::harness::{Harness, Instance};
 
-/// A [`Harness`] as a [`SimTarget`]. See the module docs.
-pub struct HarnessTarget<H: Harness> {
-    harness: H,
+/// A [`Harness`] as a [`SimTarget`], owning the harness (`B = H`) or borrowing it
+/// (`B = &H`). See the module docs.
+pub struct HarnessTarget<H: Harness, B: Borrow<H> = H> {
+    harness: B,
     label: String,
     opens: u64,
     current: Option<Arc<H::Registry>>,
+    of: PhantomData<fn() -> H>,
 }
 
 impl<H: Harness> HarnessTarget<H> {
     /// A target opening registries from `harness`. Each seed gets a fresh store labelled
     /// `<label>_<n>` (`[a-z0-9_]`, e.g. `explore_recovery_3`); its reopens use the same label.
     pub fn new(harness: H, label: impl Into<String>) -> Self {
+        Self::over(harness, label)
+    }
+}
+
+impl<'h, H: Harness> HarnessTarget<H, &'h H> {
+    /// [`HarnessTarget::new`] on a borrowed harness (the scenario runner's, which it does not
+    /// own).
+    pub fn borrowed(harness: &'h H, label: impl Into<String>) -> Self {
+        Self::over(harness, label)
+    }
+}
+
+impl<H: Harness, B: Borrow<H>> HarnessTarget<H, B> {
+    fn over(harness: B, label: impl Into<String>) -> Self {
         Self {
             harness,
             label: label.into(),
             opens: 0,
             current: None,
+            of: PhantomData,
         }
     }
 
@@ -55,7 +74,7 @@ impl<H: Harness> HarnessTarget<H> {
 }
 
 #[async_trait(?Send)]
-impl<H: Harness> SimTarget for HarnessTarget<H> {
+impl<H: Harness, B: Borrow<H>> SimTarget for HarnessTarget<H, B> {
     fn name(&self) -> String {
         format!(
             "harness:{}",
@@ -67,14 +86,14 @@ impl<H: Harness> SimTarget for HarnessTarget<H> {
     }
 
     fn durable(&self) -> bool {
-        let caps = self.harness.capabilities();
+        let caps = self.harness.borrow().capabilities();
         caps.crash_reopen && caps.durability == DurabilityTier::Durable
     }
 
     async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
         self.current = None;
         self.opens += 1;
-        let registry = self.harness.fresh(&self.instance(clock)).await?;
+        let registry = self.harness.borrow().fresh(&self.instance(clock)).await?;
         Ok(self.keep(registry))
     }
 
@@ -91,7 +110,11 @@ impl<H: Harness> SimTarget for HarnessTarget<H> {
                 "cannot reopen: the crashed registry is still referenced",
             ));
         };
-        let registry = self.harness.reopen(&self.instance(clock), registry).await?;
+        let registry = self
+            .harness
+            .borrow()
+            .reopen(&self.instance(clock), registry)
+            .await?;
         Ok(self.keep(registry))
     }
 }

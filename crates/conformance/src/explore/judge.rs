@@ -24,7 +24,6 @@ use procreg_sim::check::{Violation, check_invariants};
 use procreg_sim::history::CallRecord;
 use procreg_sim::{BlockedTask, Executor, FaultyLink, RunEnd, RunReport, SimClock};
 
-use super::Workload;
 use super::timeline::describe_op;
 
 /// The client name final reads are sent under.
@@ -104,9 +103,10 @@ pub fn read_now(link: &FaultyLink, op: Op) -> Result<OpOutput, PluginError> {
     answer.unwrap_or_else(|| Err(PluginError::unavailable("final read did not finish")))
 }
 
-/// Every generic check of a finished run, plus the workload's own `extra` violations.
+/// Every generic check of a finished run, plus the clients' own `extra` violations; W5 (every
+/// process terminal) when `completes_every_process`.
 pub fn judge_run(
-    workload: &Workload,
+    completes_every_process: bool,
     run: &RunReport,
     link: &FaultyLink,
     extra: Vec<Violation>,
@@ -131,7 +131,7 @@ pub fn judge_run(
             ),
         )),
     }
-    if workload.completes_every_process {
+    if completes_every_process {
         failures.extend(check_all_terminal(link));
     }
     failures

@@ -103,7 +103,14 @@ pub struct Workload {
     pub completes_every_process: bool,
     /// Spawns the clients and returns the workload's end-of-run check.
     pub start: fn(Start<'_>) -> WorkloadCheck,
+    /// The part of that check that reads only the history and the registry as it is at the
+    /// end, so a world scenario replaying this workload's calls is judged by it too (`None`
+    /// when every check needs the clients' own state, as the fenced resource of W4 does).
+    pub history_check: Option<HistoryCheck>,
 }
+
+/// A workload check that needs no client state: the history, and the link for final reads.
+pub type HistoryCheck = fn(&RunReport, &FaultyLink) -> Vec<Violation>;
 
 impl std::fmt::Debug for Workload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

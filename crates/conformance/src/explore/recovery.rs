@@ -62,6 +62,7 @@ pub const WORKLOAD: Workload = Workload {
     settle_ms: 4_000,
     completes_every_process: true,
     start,
+    history_check: None,
 };
 
 fn shape(registry_crashes: bool) -> PlanShape {

@@ -10,12 +10,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use procreg_sim::world::{START_MS, first_divergence};
-use procreg_sim::{FaultLevel, FaultPlan, RunReport, SimTarget, World};
+use procreg_sim::{Executor, FaultLevel, FaultPlan, FaultyLink, RunReport, SimTarget, World};
 
 use super::judge::judge_run;
 pub use super::judge::{Failure, FailureClass};
 use super::lin::{LIN_BUDGET, LinSummary, check_run};
-use super::{Start, Workload};
+use super::{Start, Workload, WorkloadCheck};
 
 /// The most executor polls one seed may take before it is judged a livelock.
 pub const MAX_POLLS: u64 = 200_000;
@@ -78,12 +78,55 @@ pub fn run_plan(
     plan: FaultPlan,
 ) -> SeedOutcome {
     let deadline_ms = START_MS + plan.faults_end_ms + workload.settle_ms;
-    let mut outcome = SeedOutcome {
+    let judged = run_judged(
+        target,
+        seed,
+        &plan,
+        workload.completes_every_process,
+        |executor, link| {
+            (workload.start)(Start {
+                seed,
+                plan: &plan,
+                executor,
+                link,
+                deadline_ms,
+            })
+        },
+    );
+    SeedOutcome {
         workload: workload.name,
         target: target.name(),
         seed,
         level: None,
-        plan: plan.clone(),
+        plan,
+        run: judged.run,
+        failures: judged.failures,
+        linearizability: judged.linearizability,
+    }
+}
+
+/// A run and its verdict.
+pub(crate) struct Judged {
+    /// The run, unless it panicked or the target failed to open.
+    pub(crate) run: Option<RunReport>,
+    /// What it broke.
+    pub(crate) failures: Vec<Failure>,
+    /// What the linearizability check said.
+    pub(crate) linearizability: LinSummary,
+}
+
+/// Runs the clients `spawn` starts in a world of `seed` and `plan` on `target`, then every
+/// check: the generic ones, the clients' own `check`, W5 when `completes_every_process`, and
+/// linearizability when nothing cheaper failed. The one path workloads and world scenarios
+/// share, so both are judged alike.
+pub(crate) fn run_judged(
+    target: &mut dyn SimTarget,
+    seed: u64,
+    plan: &FaultPlan,
+    completes_every_process: bool,
+    spawn: impl FnOnce(&mut Executor, &FaultyLink) -> WorkloadCheck,
+) -> Judged {
+    let mut judged = Judged {
         run: None,
         failures: Vec::new(),
         linearizability: LinSummary::NotRun,
@@ -96,43 +139,36 @@ pub fn run_plan(
             .build();
         let mut started = None;
         let run = world.run(target, |executor, link| {
-            let check = (workload.start)(Start {
-                seed,
-                plan: &plan,
-                executor,
-                link,
-                deadline_ms,
-            });
-            started = Some((link.clone(), check));
+            started = Some((link.clone(), spawn(executor, link)));
         });
         (run, started)
     }));
     let (run, started) = match ran {
         Err(panic) => {
-            outcome
+            judged
                 .failures
                 .push(panic_failure("the run", panic.as_ref()));
-            return outcome;
+            return judged;
         }
         Ok(ran) => ran,
     };
     let (run, (link, check)) = match (run, started) {
         (Ok(run), Some(started)) => (run, started),
         (Err(e), _) => {
-            outcome.failures.push(Failure::new(
+            judged.failures.push(Failure::new(
                 FailureClass::Safety,
                 "D4",
                 format!("the target failed to open or to reopen after a crash: {e}"),
             ));
-            return outcome;
+            return judged;
         }
         (Ok(run), None) => {
-            outcome.run = Some(run);
-            return outcome;
+            judged.run = Some(run);
+            return judged;
         }
     };
-    let judged = catch_unwind(AssertUnwindSafe(|| {
-        let mut failures = judge_run(workload, &run, &link, check(&run));
+    let verdict = catch_unwind(AssertUnwindSafe(|| {
+        let mut failures = judge_run(completes_every_process, &run, &link, check(&run));
         // The search is the expensive check: it runs only when the cheap ones found nothing.
         if !failures.is_empty() {
             return (failures, LinSummary::Skipped);
@@ -141,17 +177,17 @@ pub fn run_plan(
         failures.extend(violation.map(Failure::classed));
         (failures, lin)
     }));
-    match judged {
+    match verdict {
         Ok((failures, lin)) => {
-            outcome.failures = failures;
-            outcome.linearizability = lin;
+            judged.failures = failures;
+            judged.linearizability = lin;
         }
-        Err(panic) => outcome
+        Err(panic) => judged
             .failures
             .push(panic_failure("judging the run", panic.as_ref())),
     }
-    outcome.run = Some(run);
-    outcome
+    judged.run = Some(run);
+    judged
 }
 
 fn panic_failure(during: &str, payload: &(dyn std::any::Any + Send)) -> Failure {

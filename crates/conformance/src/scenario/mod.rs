@@ -38,6 +38,9 @@ mod run;
 mod tests;
 mod values;
 mod verbs;
+mod world;
+mod world_syntax;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,9 +50,13 @@ use procreg_reference::Op;
 pub use bless::{bless_dir, bless_file};
 pub use parse::ScenarioError;
 pub use run::{
-    Mismatch, RunOptions, ScenarioFailure, ScenarioReport, SkippedStep, run_dir, run_file,
-    run_file_async, run_file_with, skip_reason,
+    Mismatch, RunOptions, ScenarioFailure, ScenarioReport, SkippedStep, WorldFailure, run_dir,
+    run_file, run_file_async, run_file_with, skip_reason,
 };
+pub(crate) use values::render_text as render_word;
+pub use world::{WorldReport, run_world_file, run_world_text};
+pub(crate) use world_syntax::{render_faults, render_header};
+pub(crate) use write::{lease_step_text, op_text, saw_text};
 
 use expect::Expected;
 use fields::Shape;
@@ -58,6 +65,34 @@ use fields::Shape;
 #[derive(Debug)]
 pub(crate) struct Scenario {
     pub(crate) steps: Vec<Step>,
+    /// Set by a `world ...` line: the steps are timed and run concurrently in the simulated
+    /// world, judged by the checkers rather than by expectations (see [`world`]).
+    pub(crate) world: Option<WorldHeader>,
+}
+
+/// The `world seed=N latency=MS timeout=MS [torn=P] [workload=W]` line of a world scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct WorldHeader {
+    /// The executor's seed: which ready task runs first.
+    pub(crate) seed: u64,
+    /// The link's one-way latency, virtual ms.
+    pub(crate) latency_ms: u64,
+    /// How long a client waits before a lost call is `Unavailable`, virtual ms.
+    pub(crate) timeout_ms: u64,
+    /// Probability that a registry crash tears the last unsynced write.
+    pub(crate) torn_write_probability: f64,
+    /// The workload whose history checks also judge the run (`grants`, `events`).
+    pub(crate) workload: Option<String>,
+}
+
+/// What the link and the client do to one call of a world scenario (`!drop-request`,
+/// `!drop-response`, `!duplicate`, `!delay=MS`, `!cut=T`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StepFaults {
+    /// The link's fault on this call.
+    pub(crate) link: Option<procreg_sim::LinkFault>,
+    /// The client gives the call up at this instant (a worker crash), virtual ms.
+    pub(crate) cut_at_ms: Option<u64>,
 }
 
 /// One step, with where it was written.
@@ -71,6 +106,10 @@ pub(crate) struct Step {
     /// Written in the top file (not in an included one): bless rewrites only these.
     pub(crate) own: bool,
     pub(crate) guards: Vec<Guard>,
+    /// `@T`: when a world scenario's step starts, virtual ms since the start.
+    pub(crate) at_ms: Option<u64>,
+    /// `!fault` words of a world scenario's call.
+    pub(crate) faults: StepFaults,
     pub(crate) action: Action,
     pub(crate) expect: Option<Expected>,
     pub(crate) layout: Layout,
@@ -94,6 +133,9 @@ pub(crate) enum Action {
     Advance(u64),
     /// `crash`: crash and reopen the registry (D7).
     Crash,
+    /// `partition CLIENT until=T` (world scenarios): the client cannot reach the registry
+    /// from the step's `@T` until `until_ms`.
+    Partition { client: String, until_ms: u64 },
     /// A registry call.
     Call {
         actor: Option<String>,
@@ -103,7 +145,7 @@ pub(crate) enum Action {
 }
 
 /// A registry call; renew and release take the actor's lease, known only while running.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Call {
     Op(Op),
     Renew {

@@ -15,7 +15,8 @@ use super::expect;
 use super::lex::{Token, column_of, lex};
 use super::values::parse_word;
 use super::verbs;
-use super::{Action, Call, Cap, Guard, Layout, Scenario, Step};
+use super::world_syntax::{parse_faults, parse_header, parse_partition, split_time};
+use super::{Action, Call, Cap, Guard, Layout, Scenario, Step, StepFaults, WorldHeader};
 
 /// How deep `include`s may nest.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -113,10 +114,12 @@ pub(crate) fn parse_text(text: &str, path: &Path) -> Result<Scenario, ScenarioEr
         steps: Vec::new(),
         stack: vec![path.to_owned()],
         claimed: BTreeSet::new(),
+        world: None,
     };
     parser.lines(text, Arc::new(path.to_owned()), true, &[])?;
     Ok(Scenario {
         steps: parser.steps,
+        world: parser.world,
     })
 }
 
@@ -126,6 +129,8 @@ struct Parser {
     stack: Vec<PathBuf>,
     /// (actor, process) pairs some earlier step claimed, so `renew` and `release` can be checked.
     claimed: BTreeSet<(String, String)>,
+    /// The `world` line, once read: every later step is timed.
+    world: Option<WorldHeader>,
 }
 
 /// Guards read so far in one file: open `{` blocks and guards waiting for their step.
@@ -171,6 +176,15 @@ impl Parser {
             match first.text {
                 "}" => close_block(&lexed.tokens, &mut guards).map_err(error)?,
                 "onlyif" | "skipif" => guard(&lexed.tokens, number, &mut guards).map_err(error)?,
+                "world" => {
+                    if !self.steps.is_empty() || self.world.is_some() {
+                        return Err(error(
+                            Problem::at(first, "`world` comes once, before every step")
+                                .hint("move the `world ...` line to the top of the file"),
+                        ));
+                    }
+                    self.world = Some(parse_header(&lexed.tokens).map_err(error)?);
+                }
                 "include" => {
                     let path = include_path(&file, &lexed.tokens).map_err(error)?;
                     let guards = guards.take(outer);
@@ -250,12 +264,21 @@ impl Parser {
         own: bool,
         guards: Vec<Guard>,
     ) -> Result<Step, Problem> {
+        let (at_ms, tokens) = split_time(tokens, self.world.is_some())?;
         let (actor, rest) = split_actor(tokens)?;
         let arrow = rest.iter().position(|t| t.text == "=>");
+        if let (Some(at), Some(_)) = (arrow, &self.world) {
+            return Err(
+                Problem::at(&rest[at], "a world scenario has no expectations").hint(
+                    "the checkers judge a world run; write what a call saw as a `# saw` comment",
+                ),
+            );
+        }
         let (command, outcome) = match arrow {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
         };
+        let (command, faults) = parse_faults(command, self.world.is_some())?;
         let Some(verb) = command.first() else {
             let at = rest.first().map_or(line.len(), |t| t.start);
             return Err(Problem::offset(at, "a step needs a verb")
@@ -263,6 +286,12 @@ impl Parser {
         };
         let cmd_end = command.last().map_or(0, |t| t.end);
         let action = self.action(verb, &command[1..], actor, cmd_end)?;
+        if faults != StepFaults::default() && !matches!(action, Action::Call { .. }) {
+            return Err(Problem::at(
+                verb,
+                format!("`{}` is not a call: it takes no `!` fault", verb.text),
+            ));
+        }
         let expect = match (outcome, &action) {
             (None, _) => None,
             (Some(words), Action::Call { shape, .. }) => {
@@ -282,6 +311,8 @@ impl Parser {
             text: line[tokens[0].start..cmd_end].to_owned(),
             own,
             guards,
+            at_ms,
+            faults,
             action,
             expect,
             layout: Layout {
@@ -300,6 +331,12 @@ impl Parser {
         line_end: usize,
     ) -> Result<Action, Problem> {
         match verb.text {
+            "advance" if self.world.is_some() => Err(Problem::at(
+                verb,
+                "a world scenario moves time with `@T` prefixes, not `advance`",
+            )
+            .hint("write `@1200 a: renew p1 ttl=100`")),
+            "partition" if self.world.is_some() => parse_partition(args, verb),
             "advance" => match args {
                 [ms] => ms.text.parse().map(Action::Advance).map_err(|_| {
                     Problem::at(

@@ -22,8 +22,10 @@ use procreg_reference::{Op, execute_op};
 use super::actors::Actors;
 use super::expect::{self, Actual, Expected};
 use super::parse::{ScenarioError, parse_file};
+use super::world::run_parsed;
 use super::{Action, Profile, Scenario, Step, scenario_name};
 use crate::ctx::START_MS;
+use crate::explore::{Failure, HarnessTarget};
 use crate::harness::{Capabilities, Harness, Instance};
 
 /// How a run names itself and how long it waits.
@@ -105,6 +107,8 @@ pub enum ScenarioFailure {
     Invalid(ScenarioError),
     /// A step's answer differs from its expectation.
     Mismatch(Box<Mismatch>),
+    /// A world scenario's run broke the contract: the checkers' findings.
+    Violations(Box<WorldFailure>),
     /// The harness could not make a registry, or no runtime could be built.
     Environment {
         /// The scenario's name.
@@ -151,11 +155,39 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// A world scenario whose run broke the contract.
+#[derive(Clone, Debug)]
+pub struct WorldFailure {
+    /// The scenario's name.
+    pub name: String,
+    /// The file.
+    pub file: PathBuf,
+    /// What the checkers found, each with its rule id and class.
+    pub failures: Vec<Failure>,
+    /// The command that reruns this scenario.
+    pub replay: String,
+}
+
+impl fmt::Display for WorldFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: the world run broke the contract",
+            self.file.display()
+        )?;
+        for failure in &self.failures {
+            writeln!(f, "  {failure}")?;
+        }
+        write!(f, "  scenario: {}\n  replay:   {}", self.name, self.replay)
+    }
+}
+
 impl fmt::Display for ScenarioFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScenarioFailure::Invalid(e) => write!(f, "{e}"),
             ScenarioFailure::Mismatch(m) => write!(f, "{m}"),
+            ScenarioFailure::Violations(v) => write!(f, "{v}"),
             ScenarioFailure::Environment { name, message } => {
                 write!(f, "scenario {name}: environment failure: {message}")
             }
@@ -232,6 +264,21 @@ pub async fn run_file_async<H: Harness>(
         skipped_file: skip_reason(&caps),
     };
     if report.skipped_file.is_some() {
+        return Ok(report);
+    }
+    if scenario.world.is_some() {
+        let mut target = HarnessTarget::borrowed(harness, label_of(&name));
+        let world = run_parsed(&scenario, path, &mut target).map_err(ScenarioFailure::Invalid)?;
+        if !world.passed() {
+            return Err(ScenarioFailure::Violations(Box::new(WorldFailure {
+                name,
+                file: path.to_owned(),
+                failures: world.failures,
+                replay,
+            })));
+        }
+        report.steps_run = world.steps - world.skipped.len();
+        report.skipped = world.skipped;
         return Ok(report);
     }
     let run = Run {
@@ -346,6 +393,7 @@ impl<H: Harness> Run<'_, H> {
                     });
                     continue;
                 }
+                Action::Partition { .. } => unreachable!("the parser keeps partitions to worlds"),
                 Action::Crash => {
                     let Some(old) = registry.take() else { break };
                     let reopened = self.harness.reopen(&instance, old).await;

@@ -183,8 +183,14 @@ pub(crate) const VERBS: &[VerbSpec] = &[
             session_id: a.word("a session id")?
         }))
     ),
-    verb!("claim", "A: claim P ttl=MS", Lease, |a, actor| {
-        let owner_id = a.actor(actor)?;
+    verb!("claim", "A: claim P ttl=MS [owner=O]", Lease, |a, actor| {
+        // `owner=` names an owner id other than the actor (a worker claiming under a fresh
+        // owner id per attempt, as the recovery protocol does); the actor keeps the lease.
+        let named = a.opt_word("owner")?;
+        let owner_id = match named {
+            Some(owner) => owner,
+            None => a.actor(actor)?,
+        };
         let process_id = a.word("a process id")?;
         let lease_ttl_ms = a.required_u64("ttl")?;
         Ok(op(Op::ClaimLease {
