@@ -24,7 +24,9 @@ pub struct Line {
     pub at_ms: u64,
     /// The step after `@T`, faults included.
     pub step: String,
-    /// What the original run saw, for the `# saw` comment.
+    /// The client that makes the call; `None` for a crash or a partition.
+    pub actor: Option<String>,
+    /// What the call got, for the `# saw` comment.
     pub saw: Option<String>,
 }
 
@@ -81,6 +83,7 @@ pub fn convert(run: &RunReport, plan: &FaultPlan) -> Converted {
         lines.push(Line {
             at_ms,
             step: format!("{step}{}", crate::scenario::render_faults(&faults)),
+            actor: Some(call.client.clone()),
             saw: Some(saw_text(&call.op, call.outcome.as_ref())),
         });
     }
@@ -88,6 +91,7 @@ pub fn convert(run: &RunReport, plan: &FaultPlan) -> Converted {
         lines.push(Line {
             at_ms: crash.saturating_sub(START_MS),
             step: "crash".into(),
+            actor: None,
             saw: None,
         });
     }
@@ -103,6 +107,7 @@ pub fn convert(run: &RunReport, plan: &FaultPlan) -> Converted {
                 crate::scenario::render_word(&partition.client),
                 partition.until_ms.min(plan.faults_end_ms)
             ),
+            actor: None,
             saw: None,
         });
     }

@@ -37,8 +37,8 @@ use std::path::{Path, PathBuf};
 
 use procreg_sim::SimTarget;
 
-use crate::explore::{SeedOutcome, Workload};
-use crate::scenario::{WorldHeader, render_header, run_world_text};
+use crate::explore::{Failure, SeedOutcome, Workload};
+use crate::scenario::{WorldHeader, render_header, run_world_text, saw_text};
 use convert::{Line, convert};
 use ddmin::{Budget, ddmin};
 
@@ -192,6 +192,7 @@ pub fn shrink(
     }
     let lines = ddmin(converted.lines, &mut budget, &mut fails);
     let lines = drop_faults(lines, &mut budget, &mut fails);
+    let (lines, breaks) = annotate(&header, lines, &rule, target);
     let mut found = Counterexample {
         steps: lines.len(),
         text: String::new(),
@@ -200,7 +201,7 @@ pub fn shrink(
         rule,
         runs: budget.runs_made,
     };
-    found.text = header_comment(outcome, &found, options) + &body(&header, &lines);
+    found.text = header_comment(outcome, &found, &breaks, options) + &body(&header, &lines);
     if let Some(dir) = &options.dir {
         found.path = Some(write(dir, &file_name(outcome), &found.text)?);
     }
@@ -227,6 +228,49 @@ fn drop_faults(
         }
     }
     lines
+}
+
+/// The lines with `# saw` set to what this file's own run got (not what the seed's calls got:
+/// the shrunk run differs), and that run's violation of `rule`, for the header.
+fn annotate(
+    header: &str,
+    mut lines: Vec<Line>,
+    rule: &str,
+    target: &mut dyn SimTarget,
+) -> (Vec<Line>, String) {
+    let Ok(report) = run_world_text(&body(header, &lines), "counterexample.scn", target) else {
+        return (lines, String::new());
+    };
+    let breaks = report
+        .failures
+        .iter()
+        .find(|f| f.violation.rule == rule)
+        .map_or_else(String::new, one_line);
+    let calls = report.run.as_ref().map_or(&[][..], |r| r.history.calls());
+    // Each actor's calls come in its lines' order; `seen[actor]` is where its next one starts.
+    let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    // The body's first line is the `world` line, so step `i` is on line `i + 2`.
+    for (i, line) in lines.iter_mut().enumerate() {
+        let Some(actor) = &line.actor else { continue };
+        if report.skipped.iter().any(|s| s.line == i + 2) {
+            line.saw = Some("skipped: no lease to present".into());
+            continue;
+        }
+        let from = seen.get(actor).copied().unwrap_or(0);
+        let found = calls[from.min(calls.len())..]
+            .iter()
+            .position(|c| &c.client == actor)
+            .map(|at| from + at);
+        line.saw = found.map(|at| saw_text(&calls[at].op, calls[at].outcome.as_ref()));
+        seen.insert(actor.clone(), found.map_or(calls.len(), |at| at + 1));
+    }
+    (lines, breaks)
+}
+
+fn one_line(failure: &Failure) -> String {
+    let text = failure.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.chars().take(200).collect()
 }
 
 /// The `world` line and the steps.
@@ -263,6 +307,7 @@ fn file_name(outcome: &SeedOutcome) -> String {
 fn header_comment(
     outcome: &SeedOutcome,
     found: &Counterexample,
+    breaks: &str,
     options: &ShrinkOptions,
 ) -> String {
     let level = outcome.level.map_or("given plan".to_owned(), |l| {
@@ -272,15 +317,15 @@ fn header_comment(
         .failures
         .iter()
         .find(|f| f.violation.rule == found.rule)
-        .map(|f| {
-            let text = f.to_string();
-            let first = text.lines().next().unwrap_or_default().to_owned();
-            first.chars().take(200).collect::<String>()
-        })
-        .unwrap_or_default();
+        .map_or_else(String::new, one_line);
     let path = options.dir.as_ref().map_or_else(
         || "FILE.scn".to_owned(),
-        |d| d.join(file_name(outcome)).display().to_string(),
+        |d| {
+            let path = d.join(file_name(outcome));
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let shown = path.strip_prefix(&cwd).unwrap_or(&path);
+            shown.display().to_string()
+        },
     );
     let replay = match outcome.target.as_str() {
         "memory" => format!("procreg replay {path} --registry memory"),
@@ -289,10 +334,12 @@ fn header_comment(
     };
     format!(
         "# procreg counterexample: workload {} on {}, seed {} ({level})\n\
-         # found: {violation}\n\
-         # shrunk from {} calls to {} steps in {} runs; it replays on its own:\n\
+         # the seed broke: {violation}\n\
+         # shrunk from {} calls to {} steps in {} runs; this file breaks, on its own:\n\
+         #   {breaks}\n\
+         # replay:\n\
          #   {replay}\n\
-         # Each line starts at @T (ms since the run began); `# saw` is what the seed's call got.\n",
+         # Each step starts at @T (ms since the run began); `# saw` is what it got in this file's run.\n",
         outcome.workload,
         outcome.target,
         outcome.seed,
