@@ -181,6 +181,10 @@ pub struct ExploreArgs {
     /// Stop at the first failing seed.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Do not shrink each cell's first failing seed to a counterexample file under
+    /// target/procreg-counterexamples/.
+    #[arg(long)]
+    pub no_shrink: bool,
     /// Threads running seeds side by side [default: the number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,

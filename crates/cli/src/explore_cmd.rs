@@ -12,7 +12,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use procreg_conformance::explore::SeedOutcome;
+use procreg_conformance::explore::{SeedOutcome, find_workload};
+use procreg_conformance::shrink::{Counterexample, ShrinkError, ShrinkOptions, shrink};
 
 use crate::args::{ExploreArgs, Registry, Shard, chosen_workloads};
 use crate::report::report_text;
@@ -27,7 +28,17 @@ const LISTED_FAILURES: usize = 10;
 pub fn explore(args: &ExploreArgs) -> Result<bool, CliError> {
     let plan = sweep_plan(args)?;
     let progress = progress_bar(&plan, args.json);
-    let cells = run_sweep(&plan, &progress);
+    let mut cells = run_sweep(&plan, &progress);
+    if !args.no_shrink {
+        for cell in cells.iter_mut().filter(|c| c.first_failure.is_some()) {
+            progress.set_message(format!(
+                "shrinking {}/{}",
+                cell.workload,
+                cell.registry.name()
+            ));
+            cell.counterexample = shrink_first_failure(cell);
+        }
+    }
     progress.finish_and_clear();
     let passed = cells.iter().all(|c| c.failed.is_empty());
     if args.json {
@@ -100,6 +111,42 @@ fn progress_bar(plan: &SweepPlan, json: bool) -> ProgressBar {
     bar
 }
 
+/// The cell's first failing seed shrunk to a file under `target/procreg-counterexamples/`.
+fn shrink_first_failure(cell: &CellResult) -> Option<Result<Counterexample, ShrinkError>> {
+    let outcome = cell.first_failure.as_ref()?;
+    let workload = find_workload(outcome.workload)?;
+    let mut target = cell.registry.target();
+    Some(shrink(
+        workload,
+        target.as_mut(),
+        outcome,
+        &ShrinkOptions::default(),
+    ))
+}
+
+/// What the report says of a cell's counterexample.
+fn counterexample_text(cell: &CellResult) -> String {
+    match &cell.counterexample {
+        None => String::new(),
+        Some(Ok(found)) => {
+            let path = found
+                .path
+                .as_ref()
+                .map_or("(not written)".into(), |p| p.display().to_string());
+            format!(
+                "counterexample: {} steps (shrunk from {} calls in {} runs), breaks {} on its \
+                 own:\n  procreg replay {path} --registry {}\n",
+                found.steps,
+                found.original_calls,
+                found.runs,
+                found.rule,
+                cell.registry.name()
+            )
+        }
+        Some(Err(e)) => format!("counterexample: none ({e})\n"),
+    }
+}
+
 /// Each failing cell: the first failing seed's whole report, then one line per later one.
 fn failures_text(cells: &[CellResult]) -> String {
     let mut out = String::new();
@@ -108,6 +155,7 @@ fn failures_text(cells: &[CellResult]) -> String {
             continue;
         };
         out.push_str(&report_text(outcome, "", &first.replay));
+        out.push_str(&counterexample_text(cell));
         out.push('\n');
         let later = &cell.failed[1..];
         if later.is_empty() {
@@ -192,6 +240,7 @@ mod tests {
             elapsed: Duration::from_millis(10),
             calls: vec![1; n as usize],
             registry_crashes: 0,
+            counterexample: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct CellJson<'a> {
     pub registry_crashes: u64,
     /// Every failing seed, ascending.
     pub failures: Vec<FailureJson<'a>>,
+    /// The first failing seed shrunk to a scenario file: its path, or null.
+    pub counterexample: Option<String>,
 }
 
 /// One failing seed.
@@ -115,6 +117,12 @@ fn cell_json(cell: &CellResult) -> CellJson<'_> {
         seeds_per_second: cell.seeds_per_second(),
         median_calls: cell.median_calls(),
         registry_crashes: cell.registry_crashes,
+        counterexample: cell
+            .counterexample
+            .as_ref()
+            .and_then(|c| c.as_ref().ok())
+            .and_then(|c| c.path.as_ref())
+            .map(|p| p.display().to_string()),
         failures: cell
             .failed
             .iter()

@@ -18,6 +18,7 @@ use indicatif::ProgressBar;
 use procreg_conformance::explore::{
     Failure, FailureClass, SeedOutcome, Workload, run_seed, run_seed_twice,
 };
+use procreg_conformance::shrink::{Counterexample, ShrinkError};
 
 use crate::args::{Faults, Registry, Shard};
 
@@ -115,6 +116,8 @@ pub struct CellResult {
     pub calls: Vec<u64>,
     /// Registry crashes (and reopens) over all seeds.
     pub registry_crashes: u64,
+    /// The first failing seed shrunk to a counterexample file (set after the sweep).
+    pub counterexample: Option<Result<Counterexample, ShrinkError>>,
 }
 
 impl CellResult {
@@ -212,6 +215,7 @@ fn run_cell(
         elapsed: Duration::ZERO,
         calls: Vec::new(),
         registry_crashes: 0,
+        counterexample: None,
     };
     let seeds = Mutex::new(plan.seeds.iter());
     let stop = AtomicBool::new(false);

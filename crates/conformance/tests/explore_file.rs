@@ -100,6 +100,7 @@ fn file_registry_on_a_real_directory_passes_recovery_with_crashes() {
     let config = explore::SeedConfig {
         seeds: explore::Seeds::Sweep { first: 0, count: 8 },
         check_determinism: false,
+        shrink: true,
     };
     let workload = find_workload("recovery").unwrap();
     let path = "-p procreg-conformance --test explore_file file_registry_on_a_real_directory";

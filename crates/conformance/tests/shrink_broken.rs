@@ -195,3 +195,44 @@ fn every_broken_registry_shrinks_to_a_short_scenario_that_replays_on_its_own() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+#[test]
+fn a_failing_explore_sweep_reports_its_counterexample_file() {
+    use procreg_conformance::explore::{ExploreError, SeedConfig, Seeds, explore_with};
+    let workload = find_workload("recovery").unwrap();
+    let config = SeedConfig {
+        seeds: Seeds::Sweep {
+            first: 0,
+            count: BUDGET,
+        },
+        check_determinism: false,
+        shrink: true,
+    };
+    let mut target = RacyTarget(Bug::ClaimRace);
+    let error = explore_with(
+        workload,
+        &mut target,
+        FaultLevel::Light,
+        &config,
+        "--test x",
+    )
+    .expect_err("the claim race is found");
+    let ExploreError::Failed { counterexample, .. } = &error else {
+        panic!("{error}");
+    };
+    let found = counterexample
+        .as_ref()
+        .expect("shrinking is on")
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = found.path.as_ref().expect("written");
+    assert!(path.is_file(), "{}", path.display());
+    assert!(
+        std::fs::read_to_string(path)
+            .unwrap()
+            .contains("world seed=")
+    );
+    let message = error.to_string();
+    assert!(message.contains("counterexample: "), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+}

@@ -5,6 +5,7 @@
 //! | `PROCREG_SEED=<n>` | replay exactly seed `n` | unset |
 //! | `PROCREG_SEEDS=<k>` | sweep seeds `0..k` | [`DEFAULT_SEED_COUNT`] |
 //! | `PROCREG_CHECK_DETERMINISM=1` | run each seed twice and compare the schedules | `0` |
+//! | `PROCREG_SHRINK=0` | do not shrink a failing seed to a counterexample file | `1` |
 //!
 //! Why it exists: a failure prints `PROCREG_SEED=<n> cargo test <path>`, and that line must
 //! rerun exactly that seed; CI wants more seeds than a laptop. The variables are read once per
@@ -18,6 +19,7 @@ use procreg_sim::{FaultLevel, SimTarget};
 use super::Workload;
 use super::lin::LinSummary;
 use super::run::{SeedOutcome, run_seed, run_seed_twice};
+use crate::shrink::{Counterexample, ShrinkError, ShrinkOptions, shrink};
 
 /// Seeds swept when `PROCREG_SEEDS` is unset: small, so `cargo test` stays fast.
 pub const DEFAULT_SEED_COUNT: u64 = 32;
@@ -53,6 +55,8 @@ pub struct SeedConfig {
     pub seeds: Seeds,
     /// Run each seed twice and compare trace hashes.
     pub check_determinism: bool,
+    /// Shrink the first failing seed to a counterexample file (see [`crate::shrink`]).
+    pub shrink: bool,
 }
 
 impl Default for SeedConfig {
@@ -64,6 +68,7 @@ impl Default for SeedConfig {
                 count: DEFAULT_SEED_COUNT,
             },
             check_determinism: false,
+            shrink: true,
         }
     }
 }
@@ -123,6 +128,13 @@ impl SeedConfig {
                 _ => return Err(bad("PROCREG_CHECK_DETERMINISM", &value, "1 or 0")),
             };
         }
+        if let Some(value) = var("PROCREG_SHRINK") {
+            config.shrink = match value.trim() {
+                "1" | "true" | "" => true,
+                "0" | "false" => false,
+                _ => return Err(bad("PROCREG_SHRINK", &value, "1 or 0")),
+            };
+        }
         Ok(config)
     }
 }
@@ -178,6 +190,8 @@ pub enum ExploreError {
         outcome: Box<SeedOutcome>,
         /// What follows `cargo test` to rerun it.
         test_path: String,
+        /// The seed shrunk to a counterexample file, unless shrinking was off.
+        counterexample: Option<Result<Counterexample, ShrinkError>>,
     },
 }
 
@@ -185,8 +199,29 @@ impl fmt::Display for ExploreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExploreError::Config(e) => write!(f, "procreg explore: {e}"),
-            ExploreError::Failed { outcome, test_path } => {
-                write!(f, "{}", outcome.report(test_path.as_str()))
+            ExploreError::Failed {
+                outcome,
+                test_path,
+                counterexample,
+            } => {
+                write!(f, "{}", outcome.report(test_path.as_str()))?;
+                match counterexample {
+                    None => Ok(()),
+                    Some(Ok(found)) => write!(
+                        f,
+                        "counterexample: {} ({} steps, shrunk from {} calls; it breaks {} on \
+                         its own: replay it with scenario::run_world_file, or keep it in your \
+                         scenarios folder as a regression test)",
+                        found
+                            .path
+                            .as_ref()
+                            .map_or("(not written)".into(), |p| p.display().to_string()),
+                        found.steps,
+                        found.original_calls,
+                        found.rule
+                    ),
+                    Some(Err(e)) => write!(f, "counterexample: none ({e})"),
+                }
             }
         }
     }
@@ -237,9 +272,13 @@ pub fn explore_with(
             run_seed(workload, target, seed, level)
         };
         if !outcome.passed() {
+            let counterexample = config
+                .shrink
+                .then(|| shrink(workload, target, &outcome, &ShrinkOptions::default()));
             return Err(ExploreError::Failed {
                 outcome: Box::new(outcome),
                 test_path: test_path.to_owned(),
+                counterexample,
             });
         }
         sweep.seeds_run += 1;

@@ -3,6 +3,7 @@
 //! outcomes, and bless writes the Model's answers without touching anything else.
 
 mod broken;
+mod world;
 
 use std::path::{Path, PathBuf};
 
@@ -212,6 +213,17 @@ fn no_input_makes_the_parser_or_bless_panic() {
         "ids=",
         "holder=",
         "\r\n",
+        "world",
+        "seed=1",
+        "@5",
+        "@",
+        "!drop-request",
+        "!delay=",
+        "!cut=3",
+        "!duplicate",
+        "partition",
+        "until=9",
+        "owner=w",
     ];
     let mut garbage = Garbage(0x9E37_79B9_7F4A_7C15);
     for _ in 0..4000 {
@@ -224,7 +236,9 @@ fn no_input_makes_the_parser_or_bless_panic() {
             } else {
                 " "
             });
-        let _ = parse_text(&text, Path::new("garbage.scn"));
+        if parse_text(&text, Path::new("garbage.scn")).is_ok() && text.contains("world") {
+            let _ = super::run_world_text(&text, "garbage.scn", &mut procreg_sim::MemoryTarget);
+        }
         let _ = bless_text(&text, Path::new("garbage.scn"));
     }
     // Every prefix of a real scenario, cut at every character.
