@@ -18,7 +18,7 @@ use super::parse::{Problem, closest};
 use super::values::parse_field;
 
 /// What a step expects.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Expected {
     Ok(Vec<FieldCheck>),
     Err(ErrorKind, Vec<FieldCheck>),
@@ -27,7 +27,7 @@ pub(crate) enum Expected {
 }
 
 /// One `name=value` of an expectation.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct FieldCheck {
     pub(crate) name: &'static str,
     pub(crate) value: FieldValue,

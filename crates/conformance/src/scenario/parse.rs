@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::expect;
+use super::expect::{self, Expected};
 use super::lex::{Token, column_of, lex};
 use super::values::parse_word;
 use super::verbs;
@@ -267,13 +267,6 @@ impl Parser {
         let (at_ms, tokens) = split_time(tokens, self.world.is_some())?;
         let (actor, rest) = split_actor(tokens)?;
         let arrow = rest.iter().position(|t| t.text == "=>");
-        if let (Some(at), Some(_)) = (arrow, &self.world) {
-            return Err(
-                Problem::at(&rest[at], "a world scenario has no expectations").hint(
-                    "the checkers judge a world run; write what a call saw as a `# saw` comment",
-                ),
-            );
-        }
         let (command, outcome) = match arrow {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
@@ -304,6 +297,13 @@ impl Parser {
                 ));
             }
         };
+        if let (Some(Expected::Pending), Some(_)) = (&expect, &self.world) {
+            return Err(Problem::at(
+                &rest[arrow.unwrap_or(0)],
+                "a world step cannot expect `pending`",
+            )
+            .hint("a wait in a world run blocks until its event comes; leave `=>` off"));
+        }
         let expect_end = rest.last().map_or(cmd_end, |t| t.end);
         Ok(Step {
             file: Arc::clone(file),

@@ -164,19 +164,27 @@ pub struct WorldFailure {
     pub file: PathBuf,
     /// What the checkers found, each with its rule id and class.
     pub failures: Vec<Failure>,
+    /// Steps whose answer did not meet their `=> ...`.
+    pub mismatches: Vec<Mismatch>,
     /// The command that reruns this scenario.
     pub replay: String,
 }
 
 impl fmt::Display for WorldFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}: the world run broke the contract",
-            self.file.display()
-        )?;
+        let what = if self.failures.is_empty() {
+            "steps did not answer as expected"
+        } else {
+            "the world run broke the contract"
+        };
+        writeln!(f, "{}: {what}", self.file.display())?;
         for failure in &self.failures {
             writeln!(f, "  {failure}")?;
+        }
+        for m in &self.mismatches {
+            writeln!(f, "  {}:{}: {}", m.file.display(), m.line, m.step)?;
+            writeln!(f, "    expected: {}", m.expected)?;
+            writeln!(f, "    actual:   {}", m.actual)?;
         }
         write!(f, "  scenario: {}\n  replay:   {}", self.name, self.replay)
     }
@@ -274,6 +282,7 @@ pub async fn run_file_async<H: Harness>(
                 name,
                 file: path.to_owned(),
                 failures: world.failures,
+                mismatches: world.mismatches,
                 replay,
             })));
         }

@@ -26,10 +26,10 @@
 //! `claim` returned; a `renew` whose claim failed this time is skipped and reported.
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Duration;
 
-use procreg_reference::OpOutput;
 use procreg_sim::executor::{now_ms, sleep};
 use procreg_sim::plan::StorageFaults;
 use procreg_sim::world::START_MS;
@@ -38,8 +38,10 @@ use procreg_sim::{
 };
 
 use super::actors::Actors;
+use super::expect::{self, Actual, Expected};
+use super::fields::Shape;
 use super::parse::{ScenarioError, parse_file, parse_text};
-use super::run::SkippedStep;
+use super::run::{Mismatch, SkippedStep};
 use super::{Action, Call, Profile, Scenario, Step, WorldHeader};
 use crate::explore::client::until_crash;
 use crate::explore::lin::LinSummary;
@@ -58,6 +60,8 @@ pub struct WorldReport {
     pub skipped: Vec<SkippedStep>,
     /// What the run broke; empty when it passed.
     pub failures: Vec<Failure>,
+    /// Steps whose `=> ...` the answer did not meet (`name` and `replay` left empty).
+    pub mismatches: Vec<Mismatch>,
     /// What the linearizability check said.
     pub linearizability: LinSummary,
     /// The run itself, unless it panicked or the target could not open.
@@ -67,7 +71,7 @@ pub struct WorldReport {
 impl WorldReport {
     /// Whether the run broke nothing.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.mismatches.is_empty()
     }
 }
 
@@ -151,21 +155,21 @@ fn run_world(
         .collect();
     let plan = plan_of(header, &steps);
     let actors = actors_of(&steps);
-    let skipped = Rc::new(RefCell::new(Vec::new()));
+    let notes = Notes::default();
     let judged = run_judged(target, header.seed, &plan, false, |executor, link| {
         for actor in actors {
-            let (link, skipped) = (link.clone(), Rc::clone(&skipped));
+            let (link, notes) = (link.clone(), notes.clone());
             let name = actor.name.clone();
             let owned: Vec<OwnedStep> = actor.steps.iter().map(|s| OwnedStep::of(s)).collect();
-            executor.spawn(name.clone(), run_actor(name, owned, link, skipped));
+            executor.spawn(name.clone(), run_actor(name, owned, link, notes));
         }
         let link = link.clone();
         Box::new(move |run| history_check.map_or_else(Vec::new, |check| check(run, &link)))
     });
-    let skipped = skipped.borrow().clone();
     WorldReport {
         steps: steps.len(),
-        skipped,
+        skipped: notes.skipped.borrow().clone(),
+        mismatches: notes.mismatches.borrow().clone(),
         failures: judged.failures,
         linearizability: judged.linearizability,
         run: judged.run,
@@ -231,38 +235,65 @@ fn actors_of<'s>(steps: &[&'s Step]) -> Vec<ActorSteps<'s>> {
     actors
 }
 
+/// What the actors note while the run goes on. Clones share the lists.
+#[derive(Clone, Default)]
+struct Notes {
+    skipped: Rc<RefCell<Vec<SkippedStep>>>,
+    mismatches: Rc<RefCell<Vec<Mismatch>>>,
+}
+
 /// What an actor's task needs of a step (the task outlives the borrow of the scenario).
 struct OwnedStep {
     at_ms: u64,
     cut_at_ms: Option<u64>,
     call: Call,
-    skipped: SkippedStep,
+    expect: Option<Expected>,
+    shape: Shape,
+    file: PathBuf,
+    line: usize,
+    text: String,
 }
 
 impl OwnedStep {
     fn of(step: &Step) -> Self {
-        let Action::Call { call, .. } = &step.action else {
+        let Action::Call { call, shape, .. } = &step.action else {
             unreachable!("actors_of keeps calls only");
         };
         Self {
             at_ms: step.at_ms.unwrap_or(0),
             cut_at_ms: step.faults.cut_at_ms,
             call: call.clone(),
-            skipped: SkippedStep {
-                file: step.file.as_ref().clone(),
-                line: step.line,
-                reason: String::new(),
-            },
+            expect: step.expect.clone(),
+            shape: *shape,
+            file: step.file.as_ref().clone(),
+            line: step.line,
+            text: step.text.clone(),
         }
+    }
+
+    /// The answer against the step's `=> ...`, if it has one.
+    fn check(&self, actual: &Actual) -> Option<Mismatch> {
+        let expected = self.expect.as_ref()?;
+        if expect::holds(Some(expected), self.shape, actual) {
+            return None;
+        }
+        Some(Mismatch {
+            name: String::new(),
+            file: self.file.clone(),
+            line: self.line,
+            step: self.text.clone(),
+            expected: expect::describe(Some(expected)),
+            actual: expect::written(Some(expected), self.shape, actual),
+            message: match actual {
+                Actual::Err(e) => Some(e.to_string()),
+                _ => None,
+            },
+            replay: String::new(),
+        })
     }
 }
 
-async fn run_actor(
-    name: String,
-    steps: Vec<OwnedStep>,
-    link: FaultyLink,
-    skipped: Rc<RefCell<Vec<SkippedStep>>>,
-) {
+async fn run_actor(name: String, steps: Vec<OwnedStep>, link: FaultyLink, notes: Notes) {
     let mut book = Actors::default();
     for step in steps {
         let now = now_ms().unwrap_or(START_MS);
@@ -270,25 +301,30 @@ async fn run_actor(
         let op = match book.op_for(Some(&name), &step.call) {
             Ok(op) => op,
             Err(reason) => {
-                skipped.borrow_mut().push(SkippedStep {
+                notes.skipped.borrow_mut().push(SkippedStep {
+                    file: step.file.clone(),
+                    line: step.line,
                     reason: format!("skipped: {reason}"),
-                    ..step.skipped
                 });
                 continue;
             }
         };
-        let answer: Rc<RefCell<Option<OpOutput>>> = Rc::new(RefCell::new(None));
+        let answer = Rc::new(RefCell::new(None));
         let call = {
-            let (link, name, op, answer) =
-                (link.clone(), name.clone(), op.clone(), Rc::clone(&answer));
-            async move {
-                if let Ok(output) = link.call(&name, op).await {
-                    *answer.borrow_mut() = Some(output);
-                }
-            }
+            let (link, name, op) = (link.clone(), name.clone(), op.clone());
+            let answer = Rc::clone(&answer);
+            async move { *answer.borrow_mut() = Some(link.call(&name, op).await) }
         };
         until_crash(call, step.cut_at_ms.map(|at| START_MS + at)).await;
         let answer = answer.borrow_mut().take();
-        book.observe(Some(&name), &op, answer.as_ref());
+        let actual = answer.map_or(Actual::NoAnswer(Duration::ZERO), Actual::from_result);
+        if let Some(mismatch) = step.check(&actual) {
+            notes.mismatches.borrow_mut().push(mismatch);
+        }
+        let granted = match &actual {
+            Actual::Ok(output) => Some(output),
+            _ => None,
+        };
+        book.observe(Some(&name), &op, granted);
     }
 }

@@ -42,8 +42,8 @@ fn world_words_outside_a_world_file_and_bad_world_lines_are_errors_with_hints() 
             "is not `@` and whole milliseconds",
         ),
         (
-            "world seed=1\n@1 get p1 => ok",
-            "a world scenario has no expectations",
+            "world seed=1\n@1 wait p1 x => pending",
+            "a world step cannot expect `pending`",
         ),
         (
             "world seed=1\n@1 advance 5",
