@@ -221,6 +221,40 @@ fn replay_of_a_scenario_file_names_the_failing_line_and_its_replay() {
     assert!(stdout(&output).contains("passed on memory: 3 steps run"));
 }
 
+const WORLD_STORY: &str = "\
+world seed=1 latency=1 timeout=50
+@0   setup: register p1
+@5   a: claim p1 ttl=100 !drop-response => err unavailable
+@10  b: claim p1 ttl=100                => ok fence=2
+";
+
+#[test]
+fn replay_of_a_world_file_checks_its_expectations_on_both_registries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.scn");
+    // a's claim took effect although its answer was lost: b is refused.
+    std::fs::write(&path, WORLD_STORY).unwrap();
+    for registry in ["memory", "file"] {
+        let output = procreg(&["replay", path.to_str().unwrap(), "--registry", registry]);
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+        assert!(text.contains("race.scn:4: b: claim p1 ttl=100"), "{text}");
+        assert!(text.contains("actual:   err lease_held"), "{text}");
+    }
+    std::fs::write(
+        &path,
+        WORLD_STORY.replace("ok fence=2", "err lease_held holder=a"),
+    )
+    .unwrap();
+    let output = procreg(&["replay", path.to_str().unwrap(), "--registry", "file"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("passed on file: 3 steps run"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 #[test]
 fn an_invalid_scenario_file_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
