@@ -13,7 +13,7 @@ mod explore_broken {
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use explore_broken::racy::{Bug, Racy};
+use explore_broken::racy::{Bug, Racy, RacyTarget};
 use procreg::{PluginError, ProcessRegistry, SharedClock};
 use procreg_conformance::explore::{self, FailureClass, SeedOutcome, find_within, find_workload};
 use procreg_conformance::{Harness, Instance, Runner};
@@ -52,10 +52,7 @@ impl<F: Fn(SharedClock) -> Arc<dyn ProcessRegistry>> SimTarget for WrapTarget<F>
 }
 
 fn racy_target(bug: Bug) -> impl SimTarget {
-    WrapTarget {
-        name: format!("racy-{bug:?}"),
-        make: move |clock| Arc::new(Racy::new(clock, bug)) as Arc<dyn ProcessRegistry>,
-    }
+    RacyTarget(bug)
 }
 
 struct RacyHarness(Bug);

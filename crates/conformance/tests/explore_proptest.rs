@@ -15,14 +15,9 @@ mod explore_broken {
     pub mod racy;
 }
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use explore_broken::racy::{Bug, Racy};
-use procreg::{PluginError, ProcessRegistry, SharedClock};
+use explore_broken::racy::{Bug, RacyTarget};
 use procreg_conformance::explore::report::describe_plan;
 use procreg_conformance::explore::{self, Workload, find_workload, plan_gen, run_plan};
-use procreg_sim::rng::SimRng;
 use procreg_sim::{FaultPlan, MemoryTarget, SimFileTarget, SimTarget};
 use proptest::prop_assert;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -82,31 +77,6 @@ fn generated_plans_pass_every_workload_on_memory() {
 fn generated_plans_pass_every_workload_on_file_with_registry_crashes() {
     for workload in explore::workloads() {
         every_plan_passes(workload, || Box::new(SimFileTarget::new()));
-    }
-}
-
-/// `Racy` with one planted bug as a sim target (Inline: never crashed).
-struct RacyTarget(Bug);
-
-#[async_trait(?Send)]
-impl SimTarget for RacyTarget {
-    fn name(&self) -> String {
-        format!("racy-{:?}", self.0)
-    }
-    fn durable(&self) -> bool {
-        false
-    }
-    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        Ok(Arc::new(Racy::new(clock, self.0)))
-    }
-    async fn crash_and_reopen(
-        &mut self,
-        old: Arc<dyn ProcessRegistry>,
-        clock: SharedClock,
-        _rng: &mut SimRng,
-    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        drop(old);
-        self.open(clock).await
     }
 }
 

@@ -19,48 +19,18 @@ mod explore_faults {
     pub mod tail_dedupe;
 }
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use explore_broken::racy::{Bug, Racy};
+use explore_broken::racy::{Bug, RacyTarget};
 use explore_faults::forgetful::{ForgetfulTarget, Forgets};
 use explore_faults::tail_dedupe::{Lookback, TailDedupeTarget};
-use procreg::{PluginError, ProcessRegistry, SharedClock};
 use procreg_conformance::explore::{find_within, find_workload};
 use procreg_conformance::scenario::run_world_file;
 use procreg_conformance::shrink::{self, ShrinkOptions};
-use procreg_sim::rng::SimRng;
 use procreg_sim::{FaultLevel, SimTarget};
 
 /// The most steps a shrunk counterexample may have.
 const MAX_STEPS: usize = 15;
 /// Seeds searched for each bug's first failure.
 const BUDGET: u64 = 64;
-
-/// `Racy` with `bug`, as an inline target.
-struct RacyTarget(Bug);
-
-#[async_trait(?Send)]
-impl SimTarget for RacyTarget {
-    fn name(&self) -> String {
-        format!("racy-{:?}", self.0)
-    }
-    fn durable(&self) -> bool {
-        false
-    }
-    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        Ok(Arc::new(Racy::new(clock, self.0)))
-    }
-    async fn crash_and_reopen(
-        &mut self,
-        old: Arc<dyn ProcessRegistry>,
-        clock: SharedClock,
-        _rng: &mut SimRng,
-    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        drop(old);
-        self.open(clock).await
-    }
-}
 
 /// One broken registry, its twin with the bug off, and where the explorer finds it.
 struct Case {

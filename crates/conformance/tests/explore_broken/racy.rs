@@ -281,3 +281,28 @@ impl ProcessRegistry for Racy {
         self.inner.list_non_terminal().await
     }
 }
+
+/// `Racy` with one planted bug as a simulator target (Inline: never crashed).
+pub struct RacyTarget(pub Bug);
+
+#[async_trait(?Send)]
+impl procreg_sim::SimTarget for RacyTarget {
+    fn name(&self) -> String {
+        format!("racy-{:?}", self.0)
+    }
+    fn durable(&self) -> bool {
+        false
+    }
+    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        Ok(Arc::new(Racy::new(clock, self.0)))
+    }
+    async fn crash_and_reopen(
+        &mut self,
+        old: Arc<dyn ProcessRegistry>,
+        clock: SharedClock,
+        _rng: &mut procreg_sim::rng::SimRng,
+    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        drop(old);
+        self.open(clock).await
+    }
+}
