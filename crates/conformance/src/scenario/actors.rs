@@ -68,6 +68,22 @@ impl Actors {
         })
     }
 
+    /// How a step presents the lease with `lease_token` that `actor` holds on `process_id`:
+    /// `Some(None)` when it is the actor's latest (no `fence=`), `Some(Some(fence))` for an
+    /// older one, `None` when the actor was never granted it (no step can present it).
+    pub(crate) fn fence_for(
+        &self,
+        actor: &str,
+        process_id: &str,
+        lease_token: &str,
+    ) -> Option<Option<u64>> {
+        let held = self
+            .leases
+            .get(&(actor.to_owned(), process_id.to_owned()))?;
+        let at = held.iter().rposition(|l| l.lease_token == lease_token)?;
+        Some((at + 1 != held.len()).then(|| held[at].fencing_token))
+    }
+
     /// Remembers a lease an op was granted (claim) or extended (renew).
     pub(crate) fn observe(&mut self, actor: Option<&str>, op: &Op, answer: Option<&OpOutput>) {
         let Some(OpOutput::Lease(lease)) = answer else {

@@ -47,6 +47,7 @@ use std::sync::Arc;
 
 use procreg_reference::Op;
 
+pub(crate) use actors::Actors;
 pub use bless::{bless_dir, bless_file};
 pub use parse::ScenarioError;
 pub use run::{

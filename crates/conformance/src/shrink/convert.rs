@@ -9,13 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use procreg::ProcessLease;
-use procreg_reference::{Op, OpOutput};
+use procreg_reference::Op;
 use procreg_sim::history::CallRecord;
 use procreg_sim::world::START_MS;
 use procreg_sim::{CrashEvent, FaultPlan, RunReport};
 
-use crate::scenario::{StepFaults, lease_step_text, op_text, saw_text};
+use crate::scenario::{Actors, StepFaults, lease_step_text, op_text, saw_text};
 
 /// One step of a converted run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,8 +45,6 @@ impl Line {
 pub struct Converted {
     /// The steps, in start order.
     pub lines: Vec<Line>,
-    /// Calls of the history (duplicate copies aside).
-    pub calls: usize,
     /// Calls left out because no step writes them.
     pub left_out: usize,
 }
@@ -112,11 +109,7 @@ pub fn convert(run: &RunReport, plan: &FaultPlan) -> Converted {
         });
     }
     lines.sort_by_key(|l| l.at_ms);
-    Converted {
-        lines,
-        calls: calls.len(),
-        left_out,
-    }
+    Converted { lines, left_out }
 }
 
 /// When a call that never returned was given up by its client: the client made another call
@@ -138,43 +131,35 @@ fn cut_at(call: &CallRecord, later: &[&CallRecord], plan: &FaultPlan) -> Option<
     Some(planned.unwrap_or(until))
 }
 
-/// The leases each client was granted, per process, as the scenario runner's books will hold
-/// them: so a `renew` is written as the client's latest lease or by its fence.
+/// Each call as a step of its client, the lease calls presenting what the client's book holds
+/// (the scenario runner's own [`Actors`] book, so a `renew` is written exactly as it will be
+/// read back: the latest lease bare, an older one by its fence).
 #[derive(Default)]
 struct LeaseBooks {
-    leases: BTreeMap<(String, String), Vec<ProcessLease>>,
+    book: Actors,
 }
 
 impl LeaseBooks {
     fn step_text(&self, call: &CallRecord) -> Option<String> {
         let actor = call.client.as_str();
-        let token = match &call.op {
-            Op::RenewLease { lease, .. } => Some((&lease.process_id, &lease.lease_token)),
-            Op::CompleteLease { completion } => {
-                Some((&completion.process_id, &completion.lease_token))
-            }
+        let (process_id, lease_token) = match &call.op {
+            Op::RenewLease { lease, .. } => (&lease.process_id, &lease.lease_token),
+            Op::CompleteLease { completion } => (&completion.process_id, &completion.lease_token),
             Op::ClaimLease { .. } => return lease_step_text(actor, &call.op, None),
             op => {
                 let text = op_text(op)?;
                 return Some(format!("{}: {text}", crate::scenario::render_word(actor)));
             }
         };
-        let (process_id, lease_token) = token?;
-        let held = self.leases.get(&(actor.to_owned(), process_id.clone()))?;
-        let at = held.iter().rposition(|l| &l.lease_token == lease_token)?;
-        let fence = (at + 1 != held.len()).then(|| held[at].fencing_token);
+        let fence = self.book.fence_for(actor, process_id, lease_token)?;
         lease_step_text(actor, &call.op, fence)
     }
 
     fn observe(&mut self, call: &CallRecord) {
-        let Some(Ok(OpOutput::Lease(lease))) = &call.outcome else {
-            return;
+        let answer = match &call.outcome {
+            Some(Ok(output)) => Some(output),
+            _ => None,
         };
-        let key = (call.client.clone(), lease.process_id.clone());
-        let held = self.leases.entry(key).or_default();
-        match held.iter_mut().find(|l| l.lease_token == lease.lease_token) {
-            Some(known) => *known = lease.clone(),
-            None => held.push(lease.clone()),
-        }
+        self.book.observe(Some(&call.client), &call.op, answer);
     }
 }

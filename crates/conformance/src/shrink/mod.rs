@@ -89,7 +89,7 @@ pub struct Counterexample {
     pub path: Option<PathBuf>,
     /// Steps left (calls, crashes, partitions).
     pub steps: usize,
-    /// Calls the failing seed made.
+    /// Calls the failing seed made (duplicate copies included).
     pub original_calls: usize,
     /// The rule both the seed and the file break.
     pub rule: String,
@@ -197,11 +197,19 @@ pub fn shrink(
         steps: lines.len(),
         text: String::new(),
         path: None,
-        original_calls: converted.calls,
+        original_calls: outcome.run.as_ref().map_or(0, |r| r.history.len()),
         rule,
         runs: budget.runs_made,
     };
-    found.text = header_comment(outcome, &found, &breaks, options) + &body(&header, &lines);
+    let mut comment = header_comment(outcome, &found, &breaks, options);
+    if converted.left_out > 0 {
+        comment.push_str(&format!(
+            "# ({} calls of the run no step can write were left out, e.g. a renew presenting a \
+             lease its client never got.)\n",
+            converted.left_out
+        ));
+    }
+    found.text = comment + &body(&header, &lines);
     if let Some(dir) = &options.dir {
         found.path = Some(write(dir, &file_name(outcome), &found.text)?);
     }
