@@ -206,3 +206,17 @@ fn a_failing_explore_sweep_reports_its_counterexample_file() {
     assert!(message.contains("counterexample: "), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
 }
+
+/// Shrinking is deterministic: the same failing seed gives the same file, byte for byte, so a
+/// change to the shrinker, the converter or the world shows up here as a reviewed diff.
+#[test]
+fn the_claim_race_counterexample_is_the_same_file_every_time() {
+    let workload = find_workload("recovery").unwrap();
+    let mut target = RacyTarget(Bug::ClaimRace);
+    let (_, outcome) = find_within(0..BUDGET, workload, &mut target, FaultLevel::Light)
+        .expect("the claim race is found");
+    let found = shrink::shrink(workload, &mut target, &outcome, &ShrinkOptions::in_memory())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(found.path.is_none(), "in_memory writes nothing");
+    insta::assert_snapshot!("claim_race_counterexample", found.text);
+}
