@@ -1,0 +1,300 @@
+//! Broken registries cluster mode must find (each one realistic bug), as sim targets.
+//!
+//! - [`WallClockLeases`]: leases kept like a Redis `SET NX EX <seconds>` key: the registry
+//!   stamps `expires_at_ms` from its injected clock, but decides whether a held lease has
+//!   expired by the wall clock (`SystemTime::now()`), rounded up to whole seconds. A lease of
+//!   100 ms therefore blocks other claimants for up to two seconds after the record says it
+//!   expired. In the core world the wall clock is the machine's and a run lasts milliseconds, so
+//!   what it finds depends on the machine; madsim simulates `SystemTime`, so here it is a seed.
+//! - [`LyingSyncTarget`]: `FileRegistry` on a disk whose `sync` returns at once without making
+//!   anything durable (a write cache that lies): the registry acknowledges before persisting,
+//!   and a kill of the server node loses acknowledged writes (D2).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use procreg::{
+    PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
+    ProcessEventAppendResult, ProcessExternalRef, ProcessHandleDescriptor, ProcessHandleGrant,
+    ProcessHandleGrantEntry, ProcessLease, ProcessLeaseCompletion, ProcessRecord,
+    ProcessRegistration, ProcessRegistry, ProcessScope, ProcessSessionDeleteReport, SharedClock,
+};
+use procreg_reference::storage::{Storage, StorageError, StoreLock};
+use procreg_reference::{FileOptions, FileRegistry, MemoryRegistry};
+use procreg_sim::rng::SimRng;
+use procreg_sim::{SimStorage, SimTarget};
+
+/// Whole wall-clock seconds since the Unix epoch (what `EX <seconds>` keys are judged by).
+fn wall_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A live wall-clock key: who holds the lease, its expiry as stamped, and the second at which
+/// the key expires.
+#[derive(Clone, Debug)]
+struct Key {
+    owner_id: String,
+    expires_at_ms: u64,
+    until_s: u64,
+}
+
+/// `MemoryRegistry` whose lease expiry is judged by the wall clock in whole seconds. See the
+/// module docs.
+#[derive(Debug)]
+pub struct WallClockLeases {
+    inner: MemoryRegistry,
+    keys: Mutex<BTreeMap<String, Key>>,
+}
+
+impl WallClockLeases {
+    /// A registry stamping times from `clock` (and judging expiry by the wall clock).
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            inner: MemoryRegistry::new(clock),
+            keys: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Key>> {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn remember(&self, lease: &ProcessLease, ttl_ms: u64) {
+        let key = Key {
+            owner_id: lease.owner_id.clone(),
+            expires_at_ms: lease.expires_at_ms,
+            until_s: wall_seconds() + ttl_ms.div_ceil(1000),
+        };
+        self.keys().insert(lease.process_id.clone(), key);
+    }
+}
+
+#[async_trait]
+impl ProcessRegistry for WallClockLeases {
+    async fn claim_process_lease(
+        &self,
+        p: &str,
+        owner: &str,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        let live = matches!(self.inner.get_process(p).await, Ok(Some(r)) if !r.is_terminal());
+        let key = self.keys().get(p).cloned();
+        if let Some(key) = key.filter(|k| live && k.owner_id != owner && wall_seconds() < k.until_s)
+        {
+            return Err(PluginError::LeaseHeld {
+                process_id: p.to_owned(),
+                holder_owner_id: key.owner_id,
+                expires_at_ms: key.expires_at_ms,
+            });
+        }
+        let lease = self.inner.claim_process_lease(p, owner, ttl_ms).await?;
+        self.remember(&lease, ttl_ms);
+        Ok(lease)
+    }
+    async fn renew_process_lease(
+        &self,
+        l: &ProcessLease,
+        ttl_ms: u64,
+    ) -> Result<ProcessLease, PluginError> {
+        let lease = self.inner.renew_process_lease(l, ttl_ms).await?;
+        self.remember(&lease, ttl_ms);
+        Ok(lease)
+    }
+    async fn complete_process_lease(&self, c: &ProcessLeaseCompletion) -> Result<(), PluginError> {
+        self.inner.complete_process_lease(c).await?;
+        self.keys().remove(&c.process_id);
+        Ok(())
+    }
+    async fn register_process(&self, r: ProcessRegistration) -> Result<ProcessRecord, PluginError> {
+        self.inner.register_process(r).await
+    }
+    async fn get_process(&self, p: &str) -> Result<Option<ProcessRecord>, PluginError> {
+        self.inner.get_process(p).await
+    }
+    async fn set_external_ref(
+        &self,
+        p: &str,
+        r: ProcessExternalRef,
+    ) -> Result<ProcessRecord, PluginError> {
+        self.inner.set_external_ref(p, r).await
+    }
+    async fn append_event(
+        &self,
+        p: &str,
+        r: ProcessEventAppendRequest,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
+        self.inner.append_event(p, r).await
+    }
+    async fn events_after(&self, p: &str, n: u64) -> Result<Vec<ProcessEvent>, PluginError> {
+        self.inner.events_after(p, n).await
+    }
+    async fn wake_events_after(&self, p: &str, n: u64) -> Result<Vec<ProcessEvent>, PluginError> {
+        self.inner.wake_events_after(p, n).await
+    }
+    async fn ack_wake(&self, p: &str, n: u64) -> Result<(), PluginError> {
+        self.inner.ack_wake(p, n).await
+    }
+    async fn wait_event_after(
+        &self,
+        p: &str,
+        t: &str,
+        n: u64,
+    ) -> Result<ProcessEvent, PluginError> {
+        self.inner.wait_event_after(p, t, n).await
+    }
+    async fn complete_process(
+        &self,
+        p: &str,
+        o: ProcessAwaitOutput,
+    ) -> Result<ProcessRecord, PluginError> {
+        self.inner.complete_process(p, o).await
+    }
+    async fn await_process(&self, p: &str) -> Result<ProcessAwaitOutput, PluginError> {
+        self.inner.await_process(p).await
+    }
+    async fn grant_handle(
+        &self,
+        s: &ProcessScope,
+        p: &str,
+        d: ProcessHandleDescriptor,
+    ) -> Result<ProcessHandleGrant, PluginError> {
+        self.inner.grant_handle(s, p, d).await
+    }
+    async fn revoke_handle(&self, s: &ProcessScope, p: &str) -> Result<(), PluginError> {
+        self.inner.revoke_handle(s, p).await
+    }
+    async fn list_handle_grants(
+        &self,
+        s: &ProcessScope,
+    ) -> Result<Vec<ProcessHandleGrantEntry>, PluginError> {
+        self.inner.list_handle_grants(s).await
+    }
+    async fn handle_grants_for_process(
+        &self,
+        p: &str,
+    ) -> Result<Vec<ProcessHandleGrant>, PluginError> {
+        self.inner.handle_grants_for_process(p).await
+    }
+    async fn transfer_handle_grants(
+        &self,
+        from: &ProcessScope,
+        to: &ProcessScope,
+        ids: &[String],
+    ) -> Result<(), PluginError> {
+        self.inner.transfer_handle_grants(from, to, ids).await
+    }
+    async fn delete_session_process_state(
+        &self,
+        s: &str,
+    ) -> Result<ProcessSessionDeleteReport, PluginError> {
+        self.inner.delete_session_process_state(s).await
+    }
+    async fn list_non_terminal(&self) -> Result<Vec<ProcessRecord>, PluginError> {
+        self.inner.list_non_terminal().await
+    }
+}
+
+/// [`WallClockLeases`] as a sim target (Inline, like `MemoryTarget`).
+#[derive(Debug, Default)]
+pub struct WallClockTarget;
+
+#[async_trait(?Send)]
+impl SimTarget for WallClockTarget {
+    fn name(&self) -> String {
+        "broken:wall-clock-leases".into()
+    }
+
+    fn durable(&self) -> bool {
+        false
+    }
+
+    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        Ok(Arc::new(WallClockLeases::new(clock)))
+    }
+
+    async fn crash_and_reopen(
+        &mut self,
+        old: Arc<dyn ProcessRegistry>,
+        clock: SharedClock,
+        _rng: &mut SimRng,
+    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        drop(old);
+        self.open(clock).await
+    }
+}
+
+/// A disk whose `sync` does nothing: appended bytes stay pending, so a crash drops them.
+#[derive(Debug)]
+struct LyingSync(SimStorage);
+
+impl Storage for LyingSync {
+    fn append(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.append(name, bytes)
+    }
+    fn sync(&self, _name: &str) -> Result<(), StorageError> {
+        Ok(()) // the bug: acknowledged, never persisted
+    }
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.0.read(name)
+    }
+    fn replace(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.replace(name, bytes)
+    }
+    fn remove(&self, name: &str) -> Result<(), StorageError> {
+        self.0.remove(name)
+    }
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        self.0.list()
+    }
+    fn lock(&self) -> Result<StoreLock, StorageError> {
+        self.0.lock()
+    }
+}
+
+/// `FileRegistry` over a [`SimStorage`] behind [`LyingSync`] (declares Durable). See the
+/// module docs.
+#[derive(Debug, Default)]
+pub struct LyingSyncTarget {
+    storage: SimStorage,
+}
+
+impl LyingSyncTarget {
+    fn open_on_current(&self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        let storage = Arc::new(LyingSync(self.storage.handle()));
+        let options = FileOptions {
+            snapshot_every_records: procreg_sim::target_file::SIM_SNAPSHOT_EVERY,
+        };
+        Ok(Arc::new(FileRegistry::open_with(storage, clock, options)?))
+    }
+}
+
+#[async_trait(?Send)]
+impl SimTarget for LyingSyncTarget {
+    fn name(&self) -> String {
+        "broken:file-on-lying-sync".into()
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        self.storage = SimStorage::new();
+        self.open_on_current(clock)
+    }
+
+    async fn crash_and_reopen(
+        &mut self,
+        old: Arc<dyn ProcessRegistry>,
+        clock: SharedClock,
+        rng: &mut SimRng,
+    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
+        drop(old);
+        self.storage.crash(rng, 0.0);
+        self.open_on_current(clock)
+    }
+}
