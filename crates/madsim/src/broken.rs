@@ -1,11 +1,14 @@
 //! Broken registries cluster mode must find (each one realistic bug), as sim targets.
 //!
-//! - [`WallClockLeases`]: leases kept like a Redis `SET NX EX <seconds>` key: the registry
-//!   stamps `expires_at_ms` from its injected clock, but decides whether a held lease has
-//!   expired by the wall clock (`SystemTime::now()`), rounded up to whole seconds. A lease of
-//!   100 ms therefore blocks other claimants for up to two seconds after the record says it
-//!   expired. In the core world the wall clock is the machine's and a run lasts milliseconds, so
-//!   what it finds depends on the machine; madsim simulates `SystemTime`, so here it is a seed.
+//! - [`WallClockLeases`]: a lease reaper that reads the wall clock. Leases are stamped from the
+//!   injected clock, but the registry also keeps each lease's deadline in whole Unix seconds
+//!   read from `SystemTime::now()` (`now_s + ttl_ms / 1000`, integer division, as a seconds
+//!   column or an `EXPIREAT` would), and when another owner claims a process whose wall-clock
+//!   deadline has passed, it releases the holder's lease first. A 100 ms lease is thus reaped as
+//!   soon as the wall clock's second ticks over, up to 100 ms early, while its holder still
+//!   works. In the core world the wall clock is the machine's and a run lasts milliseconds, so
+//!   a second rarely ticks during one and which seeds fail depends on when they run; madsim
+//!   simulates `SystemTime` from the seed, so here every failing seed fails again.
 //! - [`LyingSyncTarget`]: `FileRegistry` on a disk whose `sync` returns at once without making
 //!   anything durable (a write cache that lies): the registry acknowledges before persisting,
 //!   and a kill of the server node loses acknowledged writes (D2).
@@ -26,50 +29,38 @@ use procreg_reference::{FileOptions, FileRegistry, MemoryRegistry};
 use procreg_sim::rng::SimRng;
 use procreg_sim::{SimStorage, SimTarget};
 
-/// Whole wall-clock seconds since the Unix epoch (what `EX <seconds>` keys are judged by).
+/// Whole wall-clock seconds since the Unix epoch: the bug reads these, not the injected clock.
 fn wall_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
-/// A live wall-clock key: who holds the lease, its expiry as stamped, and the second at which
-/// the key expires.
-#[derive(Clone, Debug)]
-struct Key {
-    owner_id: String,
-    expires_at_ms: u64,
-    until_s: u64,
-}
-
-/// `MemoryRegistry` whose lease expiry is judged by the wall clock in whole seconds. See the
-/// module docs.
+/// `MemoryRegistry` with a wall-clock lease reaper. See the module docs.
 #[derive(Debug)]
 pub struct WallClockLeases {
     inner: MemoryRegistry,
-    keys: Mutex<BTreeMap<String, Key>>,
+    /// Per process: the last lease handed out and its wall-clock deadline, whole seconds.
+    leases: Mutex<BTreeMap<String, (ProcessLease, u64)>>,
 }
 
 impl WallClockLeases {
-    /// A registry stamping times from `clock` (and judging expiry by the wall clock).
+    /// A registry stamping times from `clock` (and reaping leases by the wall clock).
     pub fn new(clock: SharedClock) -> Self {
         Self {
             inner: MemoryRegistry::new(clock),
-            keys: Mutex::new(BTreeMap::new()),
+            leases: Mutex::new(BTreeMap::new()),
         }
     }
 
-    fn keys(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Key>> {
-        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    fn leases(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (ProcessLease, u64)>> {
+        self.leases.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn remember(&self, lease: &ProcessLease, ttl_ms: u64) {
-        let key = Key {
-            owner_id: lease.owner_id.clone(),
-            expires_at_ms: lease.expires_at_ms,
-            until_s: wall_seconds() + ttl_ms.div_ceil(1000),
-        };
-        self.keys().insert(lease.process_id.clone(), key);
+        let deadline_s = wall_seconds() + ttl_ms / 1000;
+        self.leases()
+            .insert(lease.process_id.clone(), (lease.clone(), deadline_s));
     }
 }
 
@@ -81,15 +72,14 @@ impl ProcessRegistry for WallClockLeases {
         owner: &str,
         ttl_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
-        let live = matches!(self.inner.get_process(p).await, Ok(Some(r)) if !r.is_terminal());
-        let key = self.keys().get(p).cloned();
-        if let Some(key) = key.filter(|k| live && k.owner_id != owner && wall_seconds() < k.until_s)
+        let held = self.leases().get(p).cloned();
+        if let Some((lease, deadline_s)) = held
+            && lease.owner_id != owner
+            && wall_seconds() > deadline_s
         {
-            return Err(PluginError::LeaseHeld {
-                process_id: p.to_owned(),
-                holder_owner_id: key.owner_id,
-                expires_at_ms: key.expires_at_ms,
-            });
+            // The reaper: by the wall clock the holder's lease is over, so release it.
+            let _ = self.inner.complete_process_lease(&lease.completion()).await;
+            self.leases().remove(p);
         }
         let lease = self.inner.claim_process_lease(p, owner, ttl_ms).await?;
         self.remember(&lease, ttl_ms);
@@ -106,7 +96,7 @@ impl ProcessRegistry for WallClockLeases {
     }
     async fn complete_process_lease(&self, c: &ProcessLeaseCompletion) -> Result<(), PluginError> {
         self.inner.complete_process_lease(c).await?;
-        self.keys().remove(&c.process_id);
+        self.leases().remove(&c.process_id);
         Ok(())
     }
     async fn register_process(&self, r: ProcessRegistration) -> Result<ProcessRecord, PluginError> {

@@ -116,6 +116,17 @@ fn panicked<C: Case>(seed: u64, payload: &(dyn std::any::Any + Send)) -> SeedOut
     }
 }
 
+/// A seed whose two runs differed, as an outcome.
+fn nondeterministic<C: Case>(seed: u64, message: String) -> SeedOutcome {
+    let mut outcome = panicked::<C>(seed, &"");
+    outcome.failures = vec![Failure::new(
+        FailureClass::Nondeterminism,
+        "determinism",
+        message,
+    )];
+    outcome
+}
+
 /// Runs case `C` for `seed` on a fresh madsim runtime seeded with it.
 pub fn run_one<C: Case>(seed: u64) -> SeedOutcome {
     let ran = catch_unwind(AssertUnwindSafe(|| {
@@ -170,8 +181,9 @@ impl SweepReport {
     }
 }
 
-/// Runs case `C` for every seed in `seeds`.
-pub fn sweep<C: Case>(seeds: Range<u64>) -> SweepReport {
+/// Runs case `C` for every seed of `config`; with `check_determinism`, every seed runs twice
+/// under madsim's check (as madsim's own test macro does), and a divergence fails the seed.
+pub fn sweep<C: Case>(config: &SweepConfig) -> SweepReport {
     let started = Instant::now();
     let mut report = SweepReport {
         case: C::NAME,
@@ -179,8 +191,12 @@ pub fn sweep<C: Case>(seeds: Range<u64>) -> SweepReport {
         failed: Vec::new(),
         seconds: 0.0,
     };
-    for seed in seeds {
-        let outcome = run_one::<C>(seed);
+    for seed in config.seeds.clone() {
+        let outcome = if config.check_determinism {
+            check_determinism::<C>(seed).unwrap_or_else(|e| nondeterministic::<C>(seed, e))
+        } else {
+            run_one::<C>(seed)
+        };
         report.seeds_run += 1;
         if !outcome.passed() {
             report.failed.push(outcome);

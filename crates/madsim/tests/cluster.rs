@@ -7,6 +7,7 @@
 //! seeds and `MADSIM_TEST_CHECK_DETERMINISM` adds madsim's determinism check.
 #![cfg(madsim)]
 
+use procreg_conformance::explore::{self, find_workload};
 use procreg_madsim::sweep::{
     self, Case, FileHeavy, LyingSyncHeavy, MemoryHeavy, SweepConfig, WallClockHeavy, describe,
 };
@@ -21,7 +22,7 @@ fn config() -> SweepConfig {
 }
 
 fn sweep_passes<C: Case>(test: &str) {
-    let report = sweep::sweep::<C>(config().seeds);
+    let report = sweep::sweep::<C>(&config());
     eprintln!(
         "cluster sweep {}: {} seeds, {} failed, {:.1} seeds/s",
         report.case,
@@ -50,35 +51,64 @@ fn file_registry_passes_a_sweep() {
     sweep_passes::<FileHeavy>("file_registry_passes_a_sweep");
 }
 
-fn found_within_budget<C: Case>(rule: &str) {
+fn found_within_budget<C: Case>(rule: &str, test: &str) {
     let Some(found) = sweep::find_within::<C>(0..FIND_BUDGET) else {
         panic!(
             "{} passed seeds 0..{FIND_BUDGET}: cluster mode missed it",
             C::NAME
         );
     };
-    eprintln!(
-        "{} found at seed {}:\n{}",
-        C::NAME,
-        found.seed,
-        describe(&found, "found")
-    );
     assert!(
         found.failures.iter().any(|f| f.violation.rule == rule),
         "{} failed for another reason than {rule}:\n{}",
         C::NAME,
-        describe(&found, "found")
+        describe(&found, test)
+    );
+    let all = SweepConfig {
+        seeds: 0..FIND_BUDGET,
+        check_determinism: false,
+    };
+    let failing = sweep::sweep::<C>(&all).failed.len();
+    eprintln!(
+        "{} found at seed {}; {failing} of seeds 0..{FIND_BUDGET} fail:\n{}",
+        C::NAME,
+        found.seed,
+        describe(&found, test)
     );
 }
 
 #[test]
 fn wall_clock_lease_registry_is_found() {
-    found_within_budget::<WallClockHeavy>("A1");
+    found_within_budget::<WallClockHeavy>("W2", "wall_clock_lease_registry_is_found");
 }
 
 #[test]
 fn lying_sync_registry_is_found() {
-    found_within_budget::<LyingSyncHeavy>("D2");
+    found_within_budget::<LyingSyncHeavy>("D2", "lying_sync_registry_is_found");
+}
+
+#[test]
+fn wall_clock_lease_registry_in_the_core_world() {
+    // The same registry in the core world reads the machine's clock: which seeds fail depends
+    // on where the real second boundaries fall during the sweep. Printed, not asserted.
+    let Some(recovery) = find_workload("recovery") else {
+        panic!("no recovery workload");
+    };
+    let failing: Vec<Vec<u64>> = (0..2)
+        .map(|_| {
+            (0..20)
+                .filter(|seed| {
+                    let mut target = procreg_madsim::broken::WallClockTarget;
+                    let level = procreg_sim::FaultLevel::Heavy;
+                    !explore::run_seed(recovery, &mut target, *seed, level).passed()
+                })
+                .collect()
+        })
+        .collect();
+    eprintln!(
+        "core world, wall-clock lease registry, seeds 0..20 swept twice: failing {:?} then {:?}",
+        failing[0], failing[1]
+    );
 }
 
 #[test]
@@ -87,4 +117,73 @@ fn a_seed_is_deterministic() {
     if let Err(e) = sweep::check_determinism::<FileHeavy>(seed) {
         panic!("{e}");
     }
+}
+
+#[test]
+fn heavy_runs_suffer_the_planned_faults() {
+    // A fault API that does nothing would pass every sweep: show that runs really lose
+    // messages, kill the server, reopen and probe it, and still end with a linearizable
+    // history and every worker done.
+    let (mut kills, mut probes, mut indefinite) = (0, 0, 0);
+    for seed in 0..8 {
+        let outcome = sweep::run_one::<FileHeavy>(seed);
+        assert!(
+            outcome.passed(),
+            "{}",
+            describe(&outcome, "heavy_runs_suffer")
+        );
+        let Some(run) = &outcome.run else {
+            panic!("seed {seed} produced no run");
+        };
+        assert_eq!(run.end, procreg_sim::RunEnd::Completed, "seed {seed}");
+        assert!(
+            run.history.len() > 50,
+            "seed {seed}: only {} calls",
+            run.history.len()
+        );
+        kills += run.registry_crashes.len();
+        probes += run.probes.len();
+        indefinite += run
+            .history
+            .calls()
+            .iter()
+            .filter(|c| c.is_indefinite())
+            .count();
+    }
+    assert!(
+        kills >= 4 && probes == kills,
+        "{kills} server kills, {probes} probes"
+    );
+    assert!(indefinite >= 8, "only {indefinite} calls lost or timed out");
+}
+
+#[test]
+fn seeds_per_second_next_to_the_core_world() {
+    // The same workload (recovery), registry (FileRegistry on SimStorage) and fault level
+    // (heavy), one run: cluster mode first, then the core world. Printed, not asserted.
+    let seeds = 0..config().seeds.end.min(config().seeds.start + 50);
+    let cluster = sweep::sweep::<FileHeavy>(&SweepConfig {
+        seeds: seeds.clone(),
+        check_determinism: false,
+    });
+    let Some(recovery) = find_workload("recovery") else {
+        panic!("no recovery workload");
+    };
+    let started = std::time::Instant::now();
+    let mut core_failed = 0;
+    for seed in seeds.clone() {
+        let mut target = procreg_sim::SimFileTarget::new();
+        let outcome =
+            explore::run_seed(recovery, &mut target, seed, procreg_sim::FaultLevel::Heavy);
+        core_failed += usize::from(!outcome.passed());
+    }
+    let core = seeds.clone().count() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "seeds/s, recovery on file at heavy faults, seeds {seeds:?}: madsim cluster {:.1} \
+         ({} failed), core world {core:.1} ({core_failed} failed), ratio {:.1}x",
+        cluster.seeds_per_second(),
+        cluster.failed.len(),
+        core / cluster.seeds_per_second().max(1e-9)
+    );
+    assert!(cluster.failed.is_empty() && core_failed == 0);
 }
