@@ -49,27 +49,30 @@ impl MadsimTransport {
             .send_to(server, REQUEST_TAG, &bytes)
             .await
             .map_err(|e| PluginError::unavailable(format!("send failed: {e}")))?;
-        let wait = Duration::from_millis(self.cluster.plan.timeout_ms);
-        let answer = match madsim::time::timeout(wait, endpoint.recv_from_raw(RESPONSE_TAG)).await {
-            Err(_) => return Err(PluginError::unavailable("no answer within the timeout")),
-            Ok(Err(e)) => return Err(PluginError::unavailable(format!("receive failed: {e}"))),
-            Ok(Ok((payload, _))) => payload,
-        };
-        let decoded = answer
-            .downcast::<Vec<u8>>()
-            .map_err(|_| crate::wire::WireError("answer is not bytes".into()))
-            .and_then(|bytes| decode::<Response>(&bytes));
-        match decoded {
-            Ok(response) if response.call == call => response.outcome,
-            Ok(response) => {
-                let message = format!("call #{call} got the answer to #{}", response.call);
-                self.cluster.problem("wire", message);
-                Err(PluginError::unavailable("mismatched answer"))
-            }
-            Err(e) => {
-                self.cluster
-                    .problem("wire", format!("answer to #{call}: {e}"));
-                Err(PluginError::unavailable("undecodable answer"))
+        let deadline =
+            madsim::time::Instant::now() + Duration::from_millis(self.cluster.plan.timeout_ms);
+        loop {
+            let receive = endpoint.recv_from_raw(RESPONSE_TAG);
+            let left = deadline.saturating_duration_since(madsim::time::Instant::now());
+            let answer = match madsim::time::timeout(left, receive).await {
+                Err(_) => return Err(PluginError::unavailable("no answer within the timeout")),
+                Ok(Err(e)) => return Err(PluginError::unavailable(format!("receive failed: {e}"))),
+                Ok(Ok((payload, _))) => payload,
+            };
+            let decoded = answer
+                .downcast::<Vec<u8>>()
+                .map_err(|_| crate::wire::WireError("answer is not bytes".into()))
+                .and_then(|bytes| decode::<Response>(&bytes));
+            match decoded {
+                Ok(response) if response.call == call => return response.outcome,
+                // A late answer to an earlier call whose endpoint had the same port: a real
+                // client drops answers to requests it did not send and keeps waiting.
+                Ok(_) => {}
+                Err(e) => {
+                    self.cluster
+                        .problem("wire", format!("answer to #{call}: {e}"));
+                    return Err(PluginError::unavailable("undecodable answer"));
+                }
             }
         }
     }
