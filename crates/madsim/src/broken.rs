@@ -9,7 +9,7 @@
 //!   works. In the core world the wall clock is the machine's and a run lasts milliseconds, so
 //!   a second rarely ticks during one and which seeds fail depends on when they run; madsim
 //!   simulates `SystemTime` from the seed, so here every failing seed fails again.
-//! - [`LyingSyncTarget`]: `FileRegistry` on a disk whose `sync` returns at once without making
+//! - [`lying_sync_target`]: `FileRegistry` on a disk whose `sync` returns at once without making
 //!   anything durable (a write cache that lies): the registry acknowledges before persisting,
 //!   and a kill of the server node loses acknowledged writes (D2).
 
@@ -24,10 +24,10 @@ use procreg::{
     ProcessHandleGrantEntry, ProcessLease, ProcessLeaseCompletion, ProcessRecord,
     ProcessRegistration, ProcessRegistry, ProcessScope, ProcessSessionDeleteReport, SharedClock,
 };
+use procreg_reference::MemoryRegistry;
 use procreg_reference::storage::{Storage, StorageError, StoreLock};
-use procreg_reference::{FileOptions, FileRegistry, MemoryRegistry};
 use procreg_sim::rng::SimRng;
-use procreg_sim::{SimStorage, SimTarget};
+use procreg_sim::{SimFileTarget, SimStorage, SimTarget};
 
 /// Whole wall-clock seconds since the Unix epoch: the bug reads these, not the injected clock.
 fn wall_seconds() -> u64 {
@@ -247,44 +247,8 @@ impl Storage for LyingSync {
 
 /// `FileRegistry` over a [`SimStorage`] behind [`LyingSync`] (declares Durable). See the
 /// module docs.
-#[derive(Debug, Default)]
-pub struct LyingSyncTarget {
-    storage: SimStorage,
-}
-
-impl LyingSyncTarget {
-    fn open_on_current(&self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        let storage = Arc::new(LyingSync(self.storage.handle()));
-        let options = FileOptions {
-            snapshot_every_records: procreg_sim::target_file::SIM_SNAPSHOT_EVERY,
-        };
-        Ok(Arc::new(FileRegistry::open_with(storage, clock, options)?))
-    }
-}
-
-#[async_trait(?Send)]
-impl SimTarget for LyingSyncTarget {
-    fn name(&self) -> String {
-        "broken:file-on-lying-sync".into()
-    }
-
-    fn durable(&self) -> bool {
-        true
-    }
-
-    async fn open(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        self.storage = SimStorage::new();
-        self.open_on_current(clock)
-    }
-
-    async fn crash_and_reopen(
-        &mut self,
-        old: Arc<dyn ProcessRegistry>,
-        clock: SharedClock,
-        rng: &mut SimRng,
-    ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        drop(old);
-        self.storage.crash(rng, 0.0);
-        self.open_on_current(clock)
-    }
+pub fn lying_sync_target() -> SimFileTarget {
+    SimFileTarget::new().through("broken:file-on-lying-sync", |disk| {
+        Arc::new(LyingSync(disk))
+    })
 }

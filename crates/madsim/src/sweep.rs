@@ -20,7 +20,7 @@ use madsim::runtime::Runtime;
 use procreg_conformance::explore::{Failure, FailureClass, SeedOutcome};
 use procreg_sim::{FaultLevel, MemoryTarget, SimFileTarget, SimTarget};
 
-use crate::broken::{LyingSyncTarget, WallClockTarget};
+use crate::broken::{WallClockTarget, lying_sync_target};
 use crate::run::run_seed;
 
 /// A target and a fault level, as a type (see the module docs).
@@ -54,8 +54,8 @@ case!(/// `FileRegistry` on `SimStorage` at heavy faults (the server is killed a
     FileHeavy, "file", Heavy, SimFileTarget::new());
 case!(/// The wall-clock lease registry ([`WallClockTarget`]) at heavy faults.
     WallClockHeavy, "broken:wall-clock-leases", Heavy, WallClockTarget);
-case!(/// `FileRegistry` on a lying disk ([`LyingSyncTarget`]) at heavy faults.
-    LyingSyncHeavy, "broken:lying-sync", Heavy, LyingSyncTarget::default());
+case!(/// `FileRegistry` on a lying disk ([`lying_sync_target`]) at heavy faults.
+    LyingSyncHeavy, "broken:lying-sync", Heavy, lying_sync_target());
 
 /// Which seeds to run, read from madsim's variables.
 #[derive(Clone, Debug, PartialEq, Eq)]
