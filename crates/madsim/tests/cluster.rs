@@ -187,3 +187,46 @@ fn seeds_per_second_next_to_the_core_world() {
     );
     assert!(cluster.failed.is_empty() && core_failed == 0);
 }
+
+/// A user's law harness, as the README's "test your own registry" writes it.
+struct MyHarness;
+
+#[async_trait::async_trait]
+impl procreg_conformance::Harness for MyHarness {
+    type Registry = procreg_reference::MemoryRegistry;
+
+    async fn fresh(
+        &self,
+        instance: &procreg_conformance::Instance,
+    ) -> Result<Self::Registry, procreg::PluginError> {
+        Ok(procreg_reference::MemoryRegistry::new(
+            instance.clock.clone(),
+        ))
+    }
+}
+
+/// `MyHarness` in cluster mode, through the explorer's `HarnessTarget`.
+struct MyCase;
+
+impl Case for MyCase {
+    const NAME: &'static str = "my-harness";
+    const LEVEL: procreg_sim::FaultLevel = procreg_sim::FaultLevel::Heavy;
+    fn target() -> Box<dyn procreg_sim::SimTarget> {
+        Box::new(explore::HarnessTarget::new(MyHarness, "cluster"))
+    }
+}
+
+#[test]
+fn a_users_harness_runs_in_cluster_mode() {
+    let seeds = SweepConfig {
+        seeds: 0..10,
+        check_determinism: false,
+    };
+    let report = sweep::sweep::<MyCase>(&seeds);
+    if let Some(first) = report.failed.first() {
+        panic!(
+            "{}",
+            describe(first, "a_users_harness_runs_in_cluster_mode")
+        );
+    }
+}
