@@ -12,7 +12,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use procreg::{Clock, PluginError, ProcessRegistry};
-use procreg_conformance::explore::recovery::{Crew, WORKERS};
+use procreg_conformance::explore::client::Notes;
+use procreg_conformance::explore::grants::{self, Step};
+use procreg_conformance::explore::recovery::{self, Crew};
+use procreg_conformance::explore::{Workload, find_workload};
 use procreg_sim::check::durability::ReopenProbe;
 use procreg_sim::rng::{SimRng, Stream};
 use procreg_sim::{FaultPlan, History, SimTarget};
@@ -24,13 +27,41 @@ pub(crate) const SERVER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 /// The port the server listens on.
 pub(crate) const SERVER_PORT: u16 = 7000;
 
+/// Which of the explorer's workloads a cluster runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterWorkload {
+    /// `recovery`: workers run the recovery protocol (the default).
+    Recovery,
+    /// `grants`: clients race grants, revokes, transfers and session deletions.
+    Grants,
+}
+
+impl ClusterWorkload {
+    /// The explorer's catalogue entry.
+    pub fn workload(self) -> &'static Workload {
+        let name = match self {
+            ClusterWorkload::Recovery => "recovery",
+            ClusterWorkload::Grants => "grants",
+        };
+        find_workload(name).unwrap_or(&procreg_conformance::explore::WORKLOADS[0])
+    }
+
+    /// How many client nodes run after the setup node.
+    pub(crate) fn clients(self) -> u32 {
+        match self {
+            ClusterWorkload::Recovery => recovery::WORKERS,
+            ClusterWorkload::Grants => grants::CLIENTS as u32,
+        }
+    }
+}
+
 /// A client node's role; its init closure captures only this (it is `Send + Sync`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
-    /// Registers the processes, then lets the workers start.
-    Registrar,
-    /// Runs the recovery protocol.
-    Worker(u32),
+    /// Registers the processes (`registrar` / `setup`), then lets the clients start.
+    Setup,
+    /// A recovery worker or a grants client.
+    Client(u32),
     /// Reads the final worklist once faults are off (the judge's client).
     Explorer,
 }
@@ -39,15 +70,27 @@ impl Role {
     /// The node's address.
     pub(crate) fn ip(self) -> IpAddr {
         match self {
-            Role::Registrar => IpAddr::V4(Ipv4Addr::new(10, 0, 1, 100)),
-            Role::Worker(w) => IpAddr::V4(Ipv4Addr::new(10, 0, 1, (w % 100) as u8)),
+            Role::Setup => IpAddr::V4(Ipv4Addr::new(10, 0, 1, 100)),
+            Role::Client(w) => IpAddr::V4(Ipv4Addr::new(10, 0, 1, (w % 100) as u8)),
             Role::Explorer => IpAddr::V4(Ipv4Addr::new(10, 0, 2, 1)),
+        }
+    }
+
+    /// The node's (and its client's) name in `workload`, as the plan names it.
+    pub(crate) fn name(self, workload: ClusterWorkload) -> String {
+        match (self, workload) {
+            (Role::Setup, ClusterWorkload::Recovery) => "registrar".to_owned(),
+            (Role::Setup, ClusterWorkload::Grants) => "setup".to_owned(),
+            (Role::Client(w), ClusterWorkload::Recovery) => recovery::worker_name(w),
+            (Role::Client(i), ClusterWorkload::Grants) => grants::client_name(i as usize),
+            (Role::Explorer, _) => procreg_conformance::explore::judge::JUDGE_CLIENT.to_owned(),
         }
     }
 }
 
 /// Everything one run's nodes share. See the module docs.
 pub(crate) struct Cluster {
+    pub(crate) workload: ClusterWorkload,
     pub(crate) plan: FaultPlan,
     pub(crate) clock: MadsimClock,
     pub(crate) deadline_ms: u64,
@@ -55,6 +98,10 @@ pub(crate) struct Cluster {
     /// The server incarnation that is (or was last) up; bumped at every kill.
     pub(crate) epoch: Cell<u32>,
     pub(crate) crew: Crew,
+    /// Where grants clients note surprises.
+    pub(crate) notes: Notes,
+    /// Each grants client's steps, taken by its node.
+    pub(crate) grant_steps: RefCell<Vec<Vec<(u64, Step)>>>,
     /// The target, while no server incarnation is opening it.
     pub(crate) target: RefCell<Option<Box<dyn SimTarget>>>,
     /// The open registry; taken out at a kill, handed to the reopen.
@@ -74,15 +121,23 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     pub(crate) fn new(
+        workload: ClusterWorkload,
         seed: u64,
         plan: FaultPlan,
         target: Box<dyn SimTarget>,
-        settle_ms: u64,
     ) -> Self {
         let clock = MadsimClock::start();
-        let deadline_ms = clock.now_ms() + plan.faults_end_ms + settle_ms;
+        let deadline_ms = clock.now_ms() + plan.faults_end_ms + workload.workload().settle_ms;
+        let clients = workload.clients() as usize;
+        let grant_steps = match workload {
+            ClusterWorkload::Grants => grants::client_steps(seed),
+            ClusterWorkload::Recovery => Vec::new(),
+        };
         Self {
+            workload,
             crew: Crew::new(deadline_ms, Vec::new()),
+            notes: Notes::new(),
+            grant_steps: RefCell::new(grant_steps),
             plan,
             clock,
             deadline_ms,
@@ -95,8 +150,8 @@ impl Cluster {
             probes: RefCell::new(Vec::new()),
             registry_crashes: RefCell::new(Vec::new()),
             registered: Cell::new(false),
-            incarnations: RefCell::new(vec![0; WORKERS as usize]),
-            done: RefCell::new(vec![false; WORKERS as usize]),
+            incarnations: RefCell::new(vec![0; clients]),
+            done: RefCell::new(vec![false; clients]),
             problems: RefCell::new(Vec::new()),
             final_worklist: RefCell::new(None),
         }

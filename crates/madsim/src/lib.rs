@@ -1,5 +1,5 @@
-//! procreg's madsim cluster mode: the explorer's `recovery` workload and every checker of the
-//! core world, run across simulated nodes by [madsim](https://github.com/madsim-rs/madsim).
+//! procreg's madsim cluster mode: the explorer's `recovery` and `grants` workloads and every
+//! checker of the core world, run across simulated nodes by [madsim](https://github.com/madsim-rs/madsim).
 //!
 //! Built only with `RUSTFLAGS="--cfg madsim"`; without the cfg this crate is empty, so the
 //! workspace's ordinary `cargo clippy --workspace` builds it to nothing.
@@ -7,8 +7,9 @@
 //! Why it exists: the core world (`procreg-sim`) runs clients and registry on one seeded
 //! executor with a modelled link. This mode puts them on separate madsim nodes instead: a
 //! registry server node serving any [`SimTarget`](procreg_sim::SimTarget) over madsim's network
-//! (every request and answer serialized with serde_json, [`wire`]), worker nodes running the
-//! recovery protocol with timeouts and retries, packet loss and latency from madsim's network
+//! (every request and answer serialized with serde_json, [`wire`]), client nodes running the
+//! workload's unchanged clients (the recovery protocol's workers, the grants racers) with
+//! timeouts and retries, packet loss and latency from madsim's network
 //! simulator, partitions (clog / unclog), stalls (pause / resume), and kill / restart of the
 //! server node over a `SimStorage` that outlives it. Because madsim also intercepts the wall
 //! clock (`SystemTime`, `Instant`), a backend that reads time directly instead of its injected

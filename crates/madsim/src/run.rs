@@ -1,9 +1,10 @@
 //! One seed in cluster mode: sample the plan, start the nodes, apply the faults through madsim,
 //! then judge the history with the core world's checkers.
 //!
-//! Nodes: `registry` (the server, 10.0.0.1), `registrar`, `w0`..`w2` (the recovery workers) and,
-//! after the run, `explorer` (the judge's final read). The plan is the core world's
-//! [`FaultPlan`] for the `recovery` workload, applied as madsim faults:
+//! Nodes: `registry` (the server, 10.0.0.1), a setup node (`registrar` / `setup`), one node per
+//! client (`w0`..`w2` for `recovery`, `c0`..`c3` for `grants`) and, after the run, `explorer`
+//! (the judge's final read). The plan is the core world's [`FaultPlan`] for the workload,
+//! applied as madsim faults:
 //!
 //! | plan entry | in cluster mode |
 //! |---|---|
@@ -21,18 +22,18 @@ use std::time::Duration;
 use madsim::net::NetSim;
 use madsim::runtime::{Handle, NodeHandle};
 use procreg::PluginError;
-use procreg_conformance::explore::client::Transport;
-use procreg_conformance::explore::judge::{JUDGE_CLIENT, judge_with};
+use procreg_conformance::explore::client::{Client, Transport};
+use procreg_conformance::explore::grants;
+use procreg_conformance::explore::judge::judge_with;
 use procreg_conformance::explore::lin::{LIN_BUDGET, LinSummary, check_recorded};
-use procreg_conformance::explore::recovery::{
-    self, WORKERS, register_processes, run_incarnation, worker_name,
-};
+use procreg_conformance::explore::recovery::{register_processes, run_incarnation};
 use procreg_conformance::explore::{Failure, SeedOutcome};
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::check::Violation;
 use procreg_sim::world::START_MS;
 use procreg_sim::{CrashEvent, FaultLevel, FaultPlan, RunEnd, RunReport, SimTarget};
 
+pub use crate::cluster::ClusterWorkload;
 use crate::cluster::{self, Cluster, Role, SERVER_IP};
 use crate::transport::MadsimTransport;
 
@@ -53,17 +54,21 @@ pub fn loss_rate(level: FaultLevel) -> f64 {
     }
 }
 
-/// Runs the `recovery` workload against `target` for the runtime's seed (madsim's
-/// `MADSIM_TEST_SEED`) with a plan sampled at `level`, and judges it. Must run inside a madsim
-/// runtime (see [`crate::sweep`]).
-pub async fn run_seed(target: Box<dyn SimTarget>, level: FaultLevel) -> SeedOutcome {
+/// Runs `job` against `target` for the runtime's seed (madsim's `MADSIM_TEST_SEED`) with a
+/// plan sampled at `level`, and judges it. Must run inside a madsim runtime (see
+/// [`crate::sweep`]).
+pub async fn run_seed(
+    job: ClusterWorkload,
+    target: Box<dyn SimTarget>,
+    level: FaultLevel,
+) -> SeedOutcome {
     let handle = Handle::current();
     let seed = handle.seed();
-    let workload = &recovery::WORKLOAD;
+    let workload = job.workload();
     let mut plan = FaultPlan::sample(seed, level, &(workload.shape)(target.durable()));
     plan.link.clear();
     let name = target.name();
-    let cluster = Rc::new(Cluster::new(seed, plan.clone(), target, workload.settle_ms));
+    let cluster = Rc::new(Cluster::new(job, seed, plan.clone(), target));
     let _installed = cluster::install(Rc::clone(&cluster));
     let net = NetSim::current();
     net.update_config(|c| c.packet_loss_rate = loss_rate(level));
@@ -73,18 +78,19 @@ pub async fn run_seed(target: Box<dyn SimTarget>, level: FaultLevel) -> SeedOutc
         .ip(SERVER_IP)
         .init(crate::server::serve)
         .build();
-    let registrar = client_node(&handle, Role::Registrar);
-    let workers: Vec<NodeHandle> = (0..WORKERS)
-        .map(|w| client_node(&handle, Role::Worker(w)))
+    let registrar = client_node(&handle, Role::Setup, job);
+    let workers: Vec<NodeHandle> = (0..job.clients())
+        .map(|w| client_node(&handle, Role::Client(w), job))
         .collect();
     let nodes = Nodes {
+        job,
         handle: &handle,
         net: &net,
         server,
         registrar,
         workers,
     };
-    for (at_ms, action) in schedule(&plan) {
+    for (at_ms, action) in schedule(&plan, job.clients()) {
         madsim::time::sleep_until(cluster.clock.instant(START_MS + at_ms)).await;
         nodes.apply(&cluster, &plan, at_ms, action);
     }
@@ -92,7 +98,7 @@ pub async fn run_seed(target: Box<dyn SimTarget>, level: FaultLevel) -> SeedOutc
     net.update_config(|c| c.packet_loss_rate = 0.0);
     nodes.unclog_all();
     let end = wait_for_workers(&cluster).await;
-    let _explorer = client_node(&handle, Role::Explorer);
+    let _explorer = client_node(&handle, Role::Explorer, job);
     while cluster.final_worklist.borrow().is_none()
         && cluster.now() < cluster.deadline_ms + 2 * GRACE_MS
     {
@@ -127,21 +133,21 @@ enum Action {
 
 /// The plan as timed actions, ascending (ties keep plan order). A kill that would land while
 /// the node is still down from the previous one is skipped.
-fn schedule(plan: &FaultPlan) -> Vec<(u64, Action)> {
+fn schedule(plan: &FaultPlan, clients: u32) -> Vec<(u64, Action)> {
     let mut actions = Vec::new();
     let mut server_kills: Vec<u64> = Vec::new();
-    let mut worker_kills: Vec<Vec<u64>> = vec![Vec::new(); WORKERS as usize];
+    let mut worker_kills: Vec<Vec<u64>> = vec![Vec::new(); clients as usize];
     for event in &plan.crashes {
         match *event {
             CrashEvent::Registry { at_ms } => server_kills.push(at_ms),
-            CrashEvent::Worker { worker, at_ms } if worker < WORKERS => {
+            CrashEvent::Worker { worker, at_ms } if worker < clients => {
                 worker_kills[worker as usize].push(at_ms);
             }
             CrashEvent::Stall {
                 worker,
                 at_ms,
                 for_ms,
-            } if worker < WORKERS => {
+            } if worker < clients => {
                 actions.push((at_ms, Action::Pause(worker)));
                 actions.push((at_ms + for_ms, Action::Resume(worker)));
             }
@@ -182,6 +188,7 @@ fn spaced(mut times: Vec<u64>, down_ms: u64) -> Vec<u64> {
 }
 
 struct Nodes<'a> {
+    job: ClusterWorkload,
     handle: &'a Handle,
     net: &'a NetSim,
     server: NodeHandle,
@@ -219,11 +226,11 @@ impl Nodes<'_> {
     }
 
     fn node_of(&self, client: &str) -> Option<madsim::task::NodeId> {
-        if client == "registrar" {
+        if client == Role::Setup.name(self.job) {
             return Some(self.registrar.id());
         }
-        (0..WORKERS)
-            .find(|w| worker_name(*w) == client)
+        (0..self.job.clients())
+            .find(|w| Role::Client(*w).name(self.job) == client)
             .map(|w| self.workers[w as usize].id())
     }
 
@@ -246,15 +253,10 @@ impl Nodes<'_> {
     }
 }
 
-fn client_node(handle: &Handle, role: Role) -> NodeHandle {
-    let name = match role {
-        Role::Registrar => "registrar".to_owned(),
-        Role::Worker(w) => worker_name(w),
-        Role::Explorer => JUDGE_CLIENT.to_owned(),
-    };
+fn client_node(handle: &Handle, role: Role, job: ClusterWorkload) -> NodeHandle {
     handle
         .create_node()
-        .name(name)
+        .name(role.name(job))
         .ip(role.ip())
         .init(move || client_main(role))
         .build()
@@ -266,13 +268,38 @@ async fn client_main(role: Role) {
         return;
     };
     let transport = Rc::new(MadsimTransport::new(Rc::clone(&cluster), role.ip()));
-    match role {
-        Role::Registrar => {
-            let client = cluster.crew.client(transport, "registrar");
+    let job = cluster.workload;
+    match (role, job) {
+        (Role::Setup, ClusterWorkload::Recovery) => {
+            let client = cluster.crew.client(transport, role.name(job));
             register_processes(&client).await;
             cluster.registered.set(true);
         }
-        Role::Worker(w) => {
+        (Role::Setup, ClusterWorkload::Grants) => {
+            let client = Client::over(
+                transport,
+                role.name(job),
+                cluster.deadline_ms,
+                &cluster.notes,
+            );
+            grants::run_setup(&client).await;
+            cluster.registered.set(true);
+        }
+        (Role::Client(i), ClusterWorkload::Grants) => {
+            while !cluster.registered.get() && cluster.now() < cluster.deadline_ms {
+                transport.sleep(5).await;
+            }
+            let steps = std::mem::take(&mut cluster.grant_steps.borrow_mut()[i as usize]);
+            let client = Client::over(
+                transport,
+                role.name(job),
+                cluster.deadline_ms,
+                &cluster.notes,
+            );
+            grants::run_client(client, steps).await;
+            cluster.done.borrow_mut()[i as usize] = true;
+        }
+        (Role::Client(w), ClusterWorkload::Recovery) => {
             while !cluster.registered.get() && cluster.now() < cluster.deadline_ms {
                 transport.sleep(5).await;
             }
@@ -282,11 +309,11 @@ async fn client_main(role: Role) {
                 incarnations[w as usize] - 1
             };
             cluster.done.borrow_mut()[w as usize] = false;
-            let client = cluster.crew.client(transport, worker_name(w));
+            let client = cluster.crew.client(transport, role.name(job));
             run_incarnation(&cluster.crew, &client, w, incarnation).await;
             cluster.done.borrow_mut()[w as usize] = true;
         }
-        Role::Explorer => {
+        (Role::Explorer, _) => {
             let worklist = final_worklist(&transport).await;
             *cluster.final_worklist.borrow_mut() = Some(worklist);
         }
@@ -336,7 +363,10 @@ fn report(cluster: &Cluster, seed: u64, end: RunEnd) -> RunReport {
 
 /// The core world's judgement: invariants, durability, W4, W5, then linearizability.
 fn judge(cluster: &Cluster, run: &RunReport) -> (Vec<Failure>, LinSummary) {
-    let mut extra = cluster.crew.check(&run.history);
+    let mut extra = match cluster.workload {
+        ClusterWorkload::Recovery => cluster.crew.check(&run.history),
+        ClusterWorkload::Grants => grants::check(&cluster.notes, &run.history),
+    };
     extra.extend(
         cluster
             .problems
@@ -359,7 +389,7 @@ fn judge(cluster: &Cluster, run: &RunReport) -> (Vec<Failure>, LinSummary) {
             "cluster mode reads only the worklist after a run",
         )),
     };
-    let mut failures = judge_with(&recovery::WORKLOAD, run, extra, &read);
+    let mut failures = judge_with(cluster.workload.workload(), run, extra, &read);
     if !failures.is_empty() {
         return (failures, LinSummary::Skipped);
     }

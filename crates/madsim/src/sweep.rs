@@ -21,12 +21,14 @@ use procreg_conformance::explore::{Failure, FailureClass, SeedOutcome};
 use procreg_sim::{FaultLevel, MemoryTarget, SimFileTarget, SimTarget};
 
 use crate::broken::{WallClockTarget, lying_sync_target};
-use crate::run::run_seed;
+use crate::run::{ClusterWorkload, run_seed};
 
-/// A target and a fault level, as a type (see the module docs).
+/// A workload, target and fault level, as a type (see the module docs).
 pub trait Case: 'static {
     /// A short name for reports.
     const NAME: &'static str;
+    /// Which workload runs. Default `recovery`.
+    const WORKLOAD: ClusterWorkload = ClusterWorkload::Recovery;
     /// The fault level plans are sampled at.
     const LEVEL: FaultLevel;
     /// A fresh target.
@@ -35,11 +37,15 @@ pub trait Case: 'static {
 
 macro_rules! case {
     ($(#[$doc:meta])* $case:ident, $name:literal, $level:ident, $target:expr) => {
+        case!($(#[$doc])* $case, $name, Recovery, $level, $target);
+    };
+    ($(#[$doc:meta])* $case:ident, $name:literal, $workload:ident, $level:ident, $target:expr) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $case;
         impl Case for $case {
             const NAME: &'static str = $name;
+            const WORKLOAD: ClusterWorkload = ClusterWorkload::$workload;
             const LEVEL: FaultLevel = FaultLevel::$level;
             fn target() -> Box<dyn SimTarget> {
                 Box::new($target)
@@ -52,6 +58,10 @@ case!(/// `MemoryRegistry` at heavy faults.
     MemoryHeavy, "memory", Heavy, MemoryTarget);
 case!(/// `FileRegistry` on `SimStorage` at heavy faults (the server is killed and restarted).
     FileHeavy, "file", Heavy, SimFileTarget::new());
+case!(/// `MemoryRegistry` under the `grants` workload at heavy faults.
+    MemoryGrantsHeavy, "memory", Grants, Heavy, MemoryTarget);
+case!(/// `FileRegistry` on `SimStorage` under the `grants` workload at heavy faults.
+    FileGrantsHeavy, "file", Grants, Heavy, SimFileTarget::new());
 case!(/// The wall-clock lease registry ([`WallClockTarget`]) at heavy faults.
     WallClockHeavy, "broken:wall-clock-leases", Heavy, WallClockTarget);
 case!(/// `FileRegistry` on a lying disk ([`lying_sync_target`]) at heavy faults.
@@ -90,7 +100,7 @@ impl SweepConfig {
 }
 
 fn case_future<C: Case>() -> impl Future<Output = SeedOutcome> {
-    run_seed(C::target(), C::LEVEL)
+    run_seed(C::WORKLOAD, C::target(), C::LEVEL)
 }
 
 /// A seed whose run panicked, as an outcome.
@@ -101,7 +111,7 @@ fn panicked<C: Case>(seed: u64, payload: &(dyn std::any::Any + Send)) -> SeedOut
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("a panic with a non-string payload");
     SeedOutcome {
-        workload: "recovery",
+        workload: C::WORKLOAD.workload().name,
         target: C::NAME.to_owned(),
         seed,
         level: Some(C::LEVEL),

@@ -10,7 +10,8 @@
 
 use procreg_conformance::explore::{self, find_workload};
 use procreg_madsim::sweep::{
-    self, Case, FileHeavy, LyingSyncHeavy, MemoryHeavy, SweepConfig, WallClockHeavy, describe,
+    self, Case, FileGrantsHeavy, FileHeavy, LyingSyncHeavy, MemoryGrantsHeavy, MemoryHeavy,
+    SweepConfig, WallClockHeavy, describe,
 };
 
 /// Seeds each bundled registry sweeps when `MADSIM_TEST_NUM` is unset.
@@ -25,7 +26,8 @@ fn config() -> SweepConfig {
 fn sweep_passes<C: Case>(test: &str) {
     let report = sweep::sweep::<C>(&config());
     eprintln!(
-        "cluster sweep {}: {} seeds, {} failed, {:.1} seeds/s",
+        "cluster sweep {} {}: {} seeds, {} failed, {:.1} seeds/s",
+        C::WORKLOAD.workload().name,
         report.case,
         report.seeds_run,
         report.failed.len(),
@@ -50,6 +52,16 @@ fn memory_registry_passes_a_sweep() {
 #[test]
 fn file_registry_passes_a_sweep() {
     sweep_passes::<FileHeavy>("file_registry_passes_a_sweep");
+}
+
+#[test]
+fn memory_registry_passes_a_grants_sweep() {
+    sweep_passes::<MemoryGrantsHeavy>("memory_registry_passes_a_grants_sweep");
+}
+
+#[test]
+fn file_registry_passes_a_grants_sweep() {
+    sweep_passes::<FileGrantsHeavy>("file_registry_passes_a_grants_sweep");
 }
 
 fn found_within_budget<C: Case>(rule: &str, test: &str) {
