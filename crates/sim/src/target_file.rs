@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use procreg::{PluginError, ProcessRegistry, SharedClock};
-use procreg_reference::{FileOptions, FileRegistry, Model};
+use procreg_reference::{FileOptions, FileRegistry, Model, Storage};
 
 use crate::plan::StorageFaults;
 use crate::rng::SimRng;
@@ -26,9 +26,15 @@ use crate::target::SimTarget;
 /// Records between snapshots in sims: small, so compaction runs in every long run.
 pub const SIM_SNAPSHOT_EVERY: u64 = 16;
 
+/// What the registry writes through instead of the bare disk: a wrapper around it (a disk with
+/// a bug, for broken registries).
+pub type StorageWrap = fn(SimStorage) -> Arc<dyn Storage>;
+
 /// `FileRegistry` over a [`SimStorage`] (tier Durable).
 #[derive(Debug)]
 pub struct SimFileTarget {
+    name: &'static str,
+    wrap: Option<StorageWrap>,
     storage: SimStorage,
     options: FileOptions,
     torn_write_probability: f64,
@@ -48,6 +54,8 @@ impl SimFileTarget {
     /// the world hands it its plan's storage faults.
     pub fn new() -> Self {
         Self {
+            name: "file-on-simstorage",
+            wrap: None,
             storage: SimStorage::new(),
             options: FileOptions {
                 snapshot_every_records: SIM_SNAPSHOT_EVERY,
@@ -79,6 +87,14 @@ impl SimFileTarget {
         self
     }
 
+    /// Writes through `wrap(disk)` instead of the disk itself, and reports as `name`. Crashes
+    /// still hit the disk underneath.
+    pub fn through(mut self, name: &'static str, wrap: StorageWrap) -> Self {
+        self.name = name;
+        self.wrap = Some(wrap);
+        self
+    }
+
     /// The simulated disk (for fault hooks such as [`SimStorage::fail_next_sync`] and stats).
     pub fn storage(&self) -> &SimStorage {
         &self.storage
@@ -98,7 +114,10 @@ impl SimFileTarget {
         &mut self,
         clock: SharedClock,
     ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        let handle = Arc::new(self.storage.handle());
+        let handle: Arc<dyn Storage> = match self.wrap {
+            Some(wrap) => wrap(self.storage.handle()),
+            None => Arc::new(self.storage.handle()),
+        };
         let registry = Arc::new(FileRegistry::open_with(handle, clock, self.options)?);
         self.current = Some(Arc::clone(&registry));
         Ok(registry)
@@ -108,7 +127,7 @@ impl SimFileTarget {
 #[async_trait(?Send)]
 impl SimTarget for SimFileTarget {
     fn name(&self) -> String {
-        "file-on-simstorage".into()
+        self.name.into()
     }
 
     fn durable(&self) -> bool {

@@ -1,6 +1,10 @@
 //! What every workload's clients share: calling through the link with the retries a real
 //! client makes, noting answers the contract rules out, and dying at a planned instant.
 //!
+//! A client reaches the registry through a [`Transport`]: the world's [`FaultyLink`] here, or
+//! madsim's simulated network in cluster mode (`procreg-madsim`), so one protocol's code runs
+//! in both.
+//!
 //! Why it exists: a real client retries an idempotent call after `Unavailable` (A2: the call
 //! may or may not have happened, and an idempotent retry is harmless: R4, E2, C2, H1, H2, L5),
 //! and never retries one that is not (transfer H7, session deletion S6). Workloads state which
@@ -10,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
 
@@ -22,6 +26,45 @@ use procreg_sim::executor::{now_ms, sleep};
 
 /// Pause before retrying after `Unavailable`, virtual ms.
 pub const RETRY_BACKOFF_MS: u64 = 7;
+
+/// A future a [`Transport`] returns (single-threaded, like both simulators).
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// How a client reaches the registry and reads time: the world's [`FaultyLink`] and virtual
+/// clock, or another simulator's network and clock.
+pub trait Transport {
+    /// Sends `op` from `client` and resolves to what came back (`Unavailable` when it was
+    /// lost). The transport records the call in its history.
+    fn call<'a>(
+        &'a self,
+        client: &'a str,
+        op: Op,
+    ) -> LocalFuture<'a, Result<OpOutput, PluginError>>;
+
+    /// Virtual now, ms.
+    fn now_ms(&self) -> u64;
+
+    /// Resolves once `delay_ms` of virtual time passed.
+    fn sleep(&self, delay_ms: u64) -> LocalFuture<'static, ()>;
+}
+
+impl Transport for FaultyLink {
+    fn call<'a>(
+        &'a self,
+        client: &'a str,
+        op: Op,
+    ) -> LocalFuture<'a, Result<OpOutput, PluginError>> {
+        Box::pin(FaultyLink::call(self, client, op))
+    }
+
+    fn now_ms(&self) -> u64 {
+        now_ms().unwrap_or(0)
+    }
+
+    fn sleep(&self, delay_ms: u64) -> LocalFuture<'static, ()> {
+        Box::pin(sleep(delay_ms))
+    }
+}
 
 /// Violations noted by clients while the run goes on. Clones share one list.
 #[derive(Clone, Debug, Default)]
@@ -53,7 +96,7 @@ impl Notes {
 /// One simulated client: a name on the link, a deadline and a place to note surprises.
 #[derive(Clone)]
 pub struct Client {
-    link: FaultyLink,
+    link: Rc<dyn Transport>,
     name: String,
     deadline_ms: u64,
     notes: Notes,
@@ -67,8 +110,18 @@ impl Client {
         deadline_ms: u64,
         notes: &Notes,
     ) -> Self {
+        Self::over(Rc::new(link.clone()), name, deadline_ms, notes)
+    }
+
+    /// A client called `name` reaching the registry through `transport`.
+    pub fn over(
+        transport: Rc<dyn Transport>,
+        name: impl Into<String>,
+        deadline_ms: u64,
+        notes: &Notes,
+    ) -> Self {
         Self {
-            link: link.clone(),
+            link: transport,
             name: name.into(),
             deadline_ms,
             notes: notes.clone(),
@@ -82,7 +135,12 @@ impl Client {
 
     /// Virtual now (the world's clock), ms.
     pub fn now(&self) -> u64 {
-        now_ms().unwrap_or(0)
+        self.link.now_ms()
+    }
+
+    /// Sleeps `delay_ms` of virtual time.
+    pub async fn sleep(&self, delay_ms: u64) {
+        self.link.sleep(delay_ms).await;
     }
 
     /// Whether the settle phase is over: start no new work.
@@ -107,7 +165,7 @@ impl Client {
         loop {
             match self.call(op.clone()).await {
                 Err(e) if e.kind() == ErrorKind::Unavailable && !self.past_deadline() => {
-                    sleep(RETRY_BACKOFF_MS).await;
+                    self.sleep(RETRY_BACKOFF_MS).await;
                 }
                 other => return other,
             }

@@ -23,7 +23,8 @@ use std::rc::Rc;
 use procreg::{ProcessHandleDescriptor, ProcessRegistration, ProcessScope};
 use procreg_reference::{Op, OpOutput};
 use procreg_sim::check::Violation;
-use procreg_sim::executor::{sleep, spawn};
+use procreg_sim::executor::spawn;
+use procreg_sim::history::History;
 use procreg_sim::rng::{SimRng, Stream};
 use procreg_sim::{FaultyLink, PlanShape, RunReport};
 
@@ -64,7 +65,8 @@ fn shape(registry_crashes: bool) -> PlanShape {
     }
 }
 
-fn client_name(index: usize) -> String {
+/// The name of client `index` (`c0`, `c1`, ...).
+pub fn client_name(index: usize) -> String {
     format!("c{index}")
 }
 
@@ -84,8 +86,7 @@ fn scopes() -> Vec<ProcessScope> {
 
 fn start(start: Start<'_>) -> WorkloadCheck {
     let notes = Notes::new();
-    let mut rng = SimRng::new(start.seed, Stream::Workload);
-    let plans: Vec<Vec<(u64, Step)>> = (0..CLIENTS).map(|_| draw_ops(&mut rng)).collect();
+    let plans = client_steps(start.seed);
     let setup = Client::new(start.link, "setup", start.deadline_ms, &notes);
     let link = start.link.clone();
     let deadline_ms = start.deadline_ms;
@@ -97,28 +98,47 @@ fn start(start: Start<'_>) -> WorkloadCheck {
             spawn(client_name(index), run_client(client, ops));
         }
     });
-    let (notes, link) = (Rc::new(notes), start.link.clone());
-    Box::new(move |run| {
-        let mut violations = notes.take();
-        violations.extend(history_check(run, &link));
-        violations
-    })
+    let notes = Rc::new(notes);
+    Box::new(move |run| check(&notes, &run.history))
 }
 
-/// What no interleaving of a correct registry contradicts in the reads (H1 H2 H7 S1 S5); it
-/// reads only the history, so it judges world scenarios of this workload too.
+/// The workload's end-of-run check: what the clients noted, plus the grant reads judged
+/// against the history ([`super::grants_check`]).
+pub fn check(notes: &Notes, history: &History) -> Vec<Violation> {
+    let mut violations = notes.take();
+    violations.extend(grant_reads(history));
+    violations
+}
+
+/// What no interleaving of a correct registry contradicts in the reads (H1 H2 H7 S1 S5).
+fn grant_reads(history: &History) -> Vec<Violation> {
+    check_grant_reads(history, &scopes(), &process_ids())
+}
+
+/// [`grant_reads`] as the workload's history check: it needs no client state, so it judges
+/// world scenarios of this workload too.
 fn history_check(run: &RunReport, _link: &FaultyLink) -> Vec<Violation> {
-    check_grant_reads(&run.history, &scopes(), &process_ids())
+    grant_reads(&run.history)
+}
+
+/// Each client's steps for `seed`, drawn from the seed's workload stream.
+pub fn client_steps(seed: u64) -> Vec<Vec<(u64, Step)>> {
+    let mut rng = SimRng::new(seed, Stream::Workload);
+    (0..CLIENTS).map(|_| draw_ops(&mut rng)).collect()
 }
 
 /// One step of a client: a call, or "move everything `from` holds to `to`" (a read of
 /// `from`, then one transfer of what it listed: the transfer races whatever changes `from` in
 /// between, as a real session handing its processes over does).
 #[derive(Clone, Debug)]
-enum Step {
+pub enum Step {
+    /// One call.
     Call(Op),
+    /// A read of `from`, then one transfer of what it listed to `to`.
     MoveAll {
+        /// The scope emptied.
         from: ProcessScope,
+        /// The scope filled.
         to: ProcessScope,
     },
 }
@@ -157,7 +177,8 @@ fn draw_ops(rng: &mut SimRng) -> Vec<(u64, Step)> {
         .collect()
 }
 
-async fn run_setup(setup: &Client) {
+/// Registers the [`PROCESSES`] processes and grants each to session `sA`.
+pub async fn run_setup(setup: &Client) {
     for pid in process_ids() {
         let registration =
             ProcessRegistration::new(pid.clone(), ProcessScope::session("owner"), "host");
@@ -179,9 +200,10 @@ async fn expect_ok(client: &Client, op: Op) {
     }
 }
 
-async fn run_client(client: Client, steps: Vec<(u64, Step)>) {
+/// Runs one client's `steps`, then reads every scope and every process.
+pub async fn run_client(client: Client, steps: Vec<(u64, Step)>) {
     for (think_ms, step) in steps {
-        sleep(think_ms).await;
+        client.sleep(think_ms).await;
         if client.past_deadline() {
             return;
         }

@@ -103,6 +103,10 @@ pub fn read_now(link: &FaultyLink, op: Op) -> Result<OpOutput, PluginError> {
     answer.unwrap_or_else(|| Err(PluginError::unavailable("final read did not finish")))
 }
 
+/// How the judge reads the registry after the run: `op` answered right now by a client no
+/// fault touches.
+pub type FinalRead<'a> = &'a dyn Fn(Op) -> Result<OpOutput, PluginError>;
+
 /// Every generic check of a finished run, plus the clients' own `extra` violations; W5 (every
 /// process terminal) when `completes_every_process`.
 pub fn judge_run(
@@ -110,6 +114,19 @@ pub fn judge_run(
     run: &RunReport,
     link: &FaultyLink,
     extra: Vec<Violation>,
+) -> Vec<Failure> {
+    judge_with(completes_every_process, run, extra, &|op| {
+        read_now(link, op)
+    })
+}
+
+/// [`judge_run`] for a run whose final reads go through `read` (cluster mode reads over the
+/// simulated network once faults are off).
+pub fn judge_with(
+    completes_every_process: bool,
+    run: &RunReport,
+    extra: Vec<Violation>,
+    read: FinalRead<'_>,
 ) -> Vec<Failure> {
     let mut failures: Vec<Failure> = check_invariants(&run.history)
         .into_iter()
@@ -119,7 +136,7 @@ pub fn judge_run(
         .collect();
     match &run.end {
         RunEnd::Completed => {}
-        RunEnd::Quiescent(blocked) => failures.extend(judge_quiescence(run, link, blocked)),
+        RunEnd::Quiescent(blocked) => failures.extend(judge_quiescence(run, read, blocked)),
         RunEnd::BudgetExhausted => failures.push(Failure::new(
             FailureClass::Liveness,
             "W5",
@@ -132,14 +149,14 @@ pub fn judge_run(
         )),
     }
     if completes_every_process {
-        failures.extend(check_all_terminal(link));
+        failures.extend(check_all_terminal(read));
     }
     failures
 }
 
 /// W5: after the settle phase, nothing registered is still running.
-fn check_all_terminal(link: &FaultyLink) -> Option<Failure> {
-    let message = match read_now(link, Op::ListNonTerminal) {
+fn check_all_terminal(read: FinalRead<'_>) -> Option<Failure> {
+    let message = match read(Op::ListNonTerminal) {
         Ok(OpOutput::Records(records)) if records.is_empty() => return None,
         Ok(OpOutput::Records(records)) => {
             let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -163,14 +180,14 @@ fn pending_call<'a>(run: &'a RunReport, task: &BlockedTask) -> Option<&'a CallRe
         .find(|c| (c.client == task.name || c.client == dup) && c.outcome.is_none())
 }
 
-fn judge_quiescence(run: &RunReport, link: &FaultyLink, blocked: &[BlockedTask]) -> Vec<Failure> {
+fn judge_quiescence(run: &RunReport, read: FinalRead<'_>, blocked: &[BlockedTask]) -> Vec<Failure> {
     let mut failures = Vec::new();
     for task in blocked {
         let Some(call) = pending_call(run, task) else {
             failures.push(deadlock(task, None));
             continue;
         };
-        match awaited_exists(link, &call.op) {
+        match awaited_exists(read, &call.op) {
             Some(Ok(true)) => {
                 let rule = match call.op {
                     Op::AwaitProcess { .. } => "C4",
@@ -222,18 +239,18 @@ fn deadlock(task: &BlockedTask, call: Option<&CallRecord>) -> Failure {
 }
 
 /// For a wait: whether what it waits for exists now. `None` when `op` is not a wait.
-fn awaited_exists(link: &FaultyLink, op: &Op) -> Option<Result<bool, PluginError>> {
+fn awaited_exists(read: FinalRead<'_>, op: &Op) -> Option<Result<bool, PluginError>> {
     Some(match op {
         Op::WaitEventAfter {
             process_id,
             event_type,
             after_sequence,
         } => {
-            let read = Op::EventsAfter {
+            let read_op = Op::EventsAfter {
                 process_id: process_id.clone(),
                 after_sequence: *after_sequence,
             };
-            match read_now(link, read) {
+            match read(read_op) {
                 Ok(OpOutput::Events(events)) => {
                     Ok(events.iter().any(|e| &e.event_type == event_type))
                 }
@@ -242,10 +259,10 @@ fn awaited_exists(link: &FaultyLink, op: &Op) -> Option<Result<bool, PluginError
             }
         }
         Op::AwaitProcess { process_id } => {
-            let read = Op::GetProcess {
+            let read_op = Op::GetProcess {
                 process_id: process_id.clone(),
             };
-            match read_now(link, read) {
+            match read(read_op) {
                 Ok(OpOutput::MaybeRecord(record)) => Ok(record.is_some_and(|r| r.is_terminal())),
                 other => Err(unexpected_read(other)),
             }

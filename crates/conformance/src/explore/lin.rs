@@ -94,10 +94,7 @@ fn by_executing_epoch(run: &RunReport) -> Option<History> {
             .filter(|c| **c < delivered)
             .count();
         let epoch = (crashed_before as u32).max(call.epoch);
-        let id = out.invoke(&call.client, call.op.clone(), call.invoke_ms, epoch);
-        if let (Some(outcome), Some(ret), true) = (&call.outcome, call.return_ms, searched(call)) {
-            out.complete(id, outcome.clone(), ret);
-        }
+        copy_searched(&mut out, call, epoch);
     }
     Some(out)
 }
@@ -110,6 +107,33 @@ pub fn check_run(run: &RunReport, budget: SearchBudget) -> (LinSummary, Option<V
             .to_owned();
         return (LinSummary::Unknown { reason }, None);
     };
+    check_epochs(run, &history, budget)
+}
+
+/// [`check_run`] for a run whose history already names the incarnation that executed each
+/// call (cluster mode: the server stamps its epoch on every call it runs).
+pub fn check_recorded(run: &RunReport, budget: SearchBudget) -> (LinSummary, Option<Violation>) {
+    let mut history = History::new();
+    for call in run.history.calls() {
+        copy_searched(&mut history, call, call.epoch);
+    }
+    check_epochs(run, &history, budget)
+}
+
+/// Appends `call` to `out` as run by incarnation `epoch`, with its answer only if
+/// [`searched`] takes it.
+fn copy_searched(out: &mut History, call: &CallRecord, epoch: u32) {
+    let id = out.invoke(&call.client, call.op.clone(), call.invoke_ms, epoch);
+    if let (Some(outcome), Some(ret), true) = (&call.outcome, call.return_ms, searched(call)) {
+        out.complete(id, outcome.clone(), ret);
+    }
+}
+
+fn check_epochs(
+    run: &RunReport,
+    history: &History,
+    budget: SearchBudget,
+) -> (LinSummary, Option<Violation>) {
     let last_epoch = history.calls().iter().map(|c| c.epoch).max().unwrap_or(0);
     let mut states = 0;
     let mut unknown = Vec::new();
@@ -126,7 +150,7 @@ pub fn check_run(run: &RunReport, budget: SearchBudget) -> (LinSummary, Option<V
             unknown.push(format!("epoch {epoch}: the reopened state is not visible"));
             continue;
         };
-        match check_epoch(&history, epoch, &initial, budget) {
+        match check_epoch(history, epoch, &initial, budget) {
             Verdict::Linearizable {
                 states_explored, ..
             } => states += states_explored,

@@ -23,13 +23,15 @@ use std::rc::Rc;
 
 use procreg::{ProcessEventType, ProcessRegistration, ProcessScope};
 use procreg_reference::{Op, OpOutput};
-use procreg_sim::executor::{sleep, spawn};
+use procreg_sim::check::Violation;
+use procreg_sim::executor::spawn;
+use procreg_sim::history::History;
 use procreg_sim::resource::FencedResource;
 use procreg_sim::world::START_MS;
 use procreg_sim::{CrashEvent, FaultPlan, PlanShape};
 use serde_json::json;
 
-use super::client::{Client, Notes, is_unavailable, until_crash};
+use super::client::{Client, Notes, Transport, is_unavailable, until_crash};
 use super::{Start, Workload, WorkloadCheck};
 use steps::{append_progress, claim, complete, release, renew};
 
@@ -78,7 +80,8 @@ fn shape(registry_crashes: bool) -> PlanShape {
     }
 }
 
-fn worker_name(worker: u32) -> String {
+/// The client name of worker `worker` (`w0`, `w1`, ...).
+pub fn worker_name(worker: u32) -> String {
     format!("w{worker}")
 }
 
@@ -90,37 +93,63 @@ pub fn process_id(index: usize) -> String {
 /// A stall still to come: (absolute time, duration), ms.
 type PendingStall = (u64, u64);
 
-struct Shared {
+/// What one run's workers share, whatever carries their calls: where surprises are noted, the
+/// fenced resource they write to (W4), the deadline, and each worker's stalls still to come.
+/// Cluster mode (`procreg-madsim`) runs the same protocol over madsim's network and stalls
+/// workers by pausing their nodes, so it passes no stalls here.
+pub struct Crew {
     notes: Notes,
     resource: FencedResource,
-    link: procreg_sim::FaultyLink,
     deadline_ms: u64,
-    crashes: Vec<Vec<u64>>,
     stalls: Vec<RefCell<Vec<PendingStall>>>,
+}
+
+impl Crew {
+    /// A crew whose clients give up at `deadline_ms`; `stalls[w]` lists worker `w`'s stalls as
+    /// (absolute time, duration) pairs, ascending.
+    pub fn new(deadline_ms: u64, stalls: Vec<Vec<(u64, u64)>>) -> Self {
+        Self {
+            notes: Notes::new(),
+            resource: FencedResource::new(),
+            deadline_ms,
+            stalls: stalls.into_iter().map(RefCell::new).collect(),
+        }
+    }
+
+    /// A client called `name` calling through `transport`, noting into this crew.
+    pub fn client(&self, transport: Rc<dyn Transport>, name: impl Into<String>) -> Client {
+        Client::over(transport, name, self.deadline_ms, &self.notes)
+    }
+
+    /// The workload's end-of-run check: what the clients noted, plus W4 on the resource.
+    pub fn check(&self, history: &History) -> Vec<Violation> {
+        let mut violations = self.notes.take();
+        violations.extend(self.resource.check(history));
+        violations
+    }
+}
+
+struct Shared {
+    crew: Crew,
+    link: procreg_sim::FaultyLink,
+    crashes: Vec<Vec<u64>>,
 }
 
 fn start(start: Start<'_>) -> WorkloadCheck {
     let (crashes, stalls) = worker_faults(start.plan);
     let shared = Rc::new(Shared {
-        notes: Notes::new(),
-        resource: FencedResource::new(),
+        crew: Crew::new(start.deadline_ms, stalls),
         link: start.link.clone(),
-        deadline_ms: start.deadline_ms,
         crashes,
-        stalls,
     });
     start
         .executor
         .spawn("registrar", registrar(Rc::clone(&shared)));
-    Box::new(move |run| {
-        let mut violations = shared.notes.take();
-        violations.extend(shared.resource.check(&run.history));
-        violations
-    })
+    Box::new(move |run| shared.crew.check(&run.history))
 }
 
 /// Per worker: planned crash instants and stalls, absolute and ascending.
-fn worker_faults(plan: &FaultPlan) -> (Vec<Vec<u64>>, Vec<RefCell<Vec<PendingStall>>>) {
+fn worker_faults(plan: &FaultPlan) -> (Vec<Vec<u64>>, Vec<Vec<PendingStall>>) {
     let mut crashes = vec![Vec::new(); WORKERS as usize];
     let mut stalls = vec![Vec::new(); WORKERS as usize];
     for event in &plan.crashes {
@@ -138,11 +167,21 @@ fn worker_faults(plan: &FaultPlan) -> (Vec<Vec<u64>>, Vec<RefCell<Vec<PendingSta
     }
     crashes.iter_mut().for_each(|c| c.sort_unstable());
     stalls.iter_mut().for_each(|s| s.sort_unstable());
-    (crashes, stalls.into_iter().map(RefCell::new).collect())
+    (crashes, stalls)
 }
 
 async fn registrar(shared: Rc<Shared>) {
-    let client = Client::new(&shared.link, "registrar", shared.deadline_ms, &shared.notes);
+    let client = shared
+        .crew
+        .client(Rc::new(shared.link.clone()), "registrar");
+    register_processes(&client).await;
+    for worker in 0..WORKERS {
+        spawn(worker_name(worker), worker_main(Rc::clone(&shared), worker));
+    }
+}
+
+/// Registers the [`PROCESSES`] processes, retrying each (R4).
+pub async fn register_processes(client: &Client) {
     for index in 0..PROCESSES {
         let registration =
             ProcessRegistration::new(process_id(index), ProcessScope::session("owner"), "host")
@@ -153,9 +192,6 @@ async fn registrar(shared: Rc<Shared>) {
         if !matches!(result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
             client.unexpected(&op, &result);
         }
-    }
-    for worker in 0..WORKERS {
-        spawn(worker_name(worker), worker_main(Rc::clone(&shared), worker));
     }
 }
 
@@ -168,7 +204,10 @@ async fn worker_main(shared: Rc<Shared>, worker: u32) {
             .iter()
             .copied()
             .find(|at| *at > now);
-        let work = run_incarnation(Rc::clone(&shared), worker, incarnation);
+        let client = shared
+            .crew
+            .client(Rc::new(shared.link.clone()), worker_name(worker));
+        let work = run_incarnation(&shared.crew, &client, worker, incarnation);
         if !until_crash(work, crash_at).await {
             return;
         }
@@ -176,13 +215,9 @@ async fn worker_main(shared: Rc<Shared>, worker: u32) {
     }
 }
 
-async fn run_incarnation(shared: Rc<Shared>, worker: u32, incarnation: u32) {
-    let client = Client::new(
-        &shared.link,
-        worker_name(worker),
-        shared.deadline_ms,
-        &shared.notes,
-    );
+/// One incarnation of `worker` calling as `client`: works the worklist until it is empty or
+/// the deadline passes (owner ids `w<worker>.<incarnation>.<n>` are fresh per claim).
+pub async fn run_incarnation(crew: &Crew, client: &Client, worker: u32, incarnation: u32) {
     let mut claims = 0u32;
     while !client.past_deadline() {
         let op = Op::ListNonTerminal;
@@ -192,7 +227,7 @@ async fn run_incarnation(shared: Rc<Shared>, worker: u32, incarnation: u32) {
                 if !is_unavailable(&result) {
                     client.unexpected(&op, &result);
                 }
-                sleep(IDLE_MS).await;
+                client.sleep(IDLE_MS).await;
                 continue;
             }
         };
@@ -203,16 +238,16 @@ async fn run_incarnation(shared: Rc<Shared>, worker: u32, incarnation: u32) {
         for record in records {
             let owner = format!("w{worker}.{incarnation}.{claims}");
             claims += 1;
-            worked |= run_one(&shared, &client, worker, &record.id, &owner).await;
+            worked |= run_one(crew, client, worker, &record.id, &owner).await;
         }
         if !worked {
-            sleep(IDLE_MS).await;
+            client.sleep(IDLE_MS).await;
         }
     }
 }
 
 /// Claims and works one process. Returns whether it got the lease.
-async fn run_one(shared: &Shared, client: &Client, worker: u32, pid: &str, owner: &str) -> bool {
+async fn run_one(crew: &Crew, client: &Client, worker: u32, pid: &str, owner: &str) -> bool {
     let Some(mut lease) = claim(client, pid, owner).await else {
         return false;
     };
@@ -233,8 +268,8 @@ async fn run_one(shared: &Shared, client: &Client, worker: u32, pid: &str, owner
         }
     }
     for step in 0..STEPS {
-        stall_point(shared, worker).await;
-        sleep(STEP_MS).await;
+        stall_point(crew, client, worker).await;
+        client.sleep(STEP_MS).await;
         if lease.expires_at_ms.saturating_sub(client.now()) < LEASE_TTL_MS / 2 {
             let Some(renewed) = renew(client, &lease).await else {
                 return true;
@@ -242,17 +277,14 @@ async fn run_one(shared: &Shared, client: &Client, worker: u32, pid: &str, owner
             lease = renewed;
         }
         let value = format!("{pid} step {step}");
-        if !shared
-            .resource
-            .write(pid, owner, lease.fencing_token, &value)
-        {
+        if !crew.resource.write(pid, owner, lease.fencing_token, &value) {
             return true; // fenced off: someone newer owns the work (W4)
         }
         if !append_progress(client, pid, step).await {
             return true;
         }
     }
-    stall_point(shared, worker).await;
+    stall_point(crew, client, worker).await;
     let Some(lease) = renew(client, &lease).await else {
         return true; // the fence: a lost lease must not complete
     };
@@ -263,11 +295,14 @@ async fn run_one(shared: &Shared, client: &Client, worker: u32, pid: &str, owner
 
 /// Sleeps through every stall of `worker` that is due: the worker stops making progress and
 /// then carries on as if nothing happened.
-async fn stall_point(shared: &Shared, worker: u32) {
+async fn stall_point(crew: &Crew, client: &Client, worker: u32) {
+    let Some(stalls) = crew.stalls.get(worker as usize) else {
+        return;
+    };
     loop {
-        let now = procreg_sim::executor::now_ms().unwrap_or(0);
+        let now = client.now();
         let due = {
-            let mut stalls = shared.stalls[worker as usize].borrow_mut();
+            let mut stalls = stalls.borrow_mut();
             match stalls.first() {
                 Some(&(at, for_ms)) if at <= now => {
                     stalls.remove(0);
@@ -277,7 +312,7 @@ async fn stall_point(shared: &Shared, worker: u32) {
             }
         };
         match due {
-            Some(for_ms) => sleep(for_ms).await,
+            Some(for_ms) => client.sleep(for_ms).await,
             None => return,
         }
     }

@@ -10,7 +10,7 @@
 //! | any other call | `invoke_ms` (the answer cannot depend on `now`) |
 //! | definite `Ok` revealing the timestamp it wrote (`created_at_ms`, `updated_at_ms`, `occurred_at_ms`, `claimed_at_ms`, `expires_at_ms - ttl` of an unsaturated renew) | that value if it lies in the window; else `invoke_ms` (the answer did not write it, e.g. an idempotent re-register, so `now` is irrelevant, or nothing matches) |
 //! | definite `Ok` revealing nothing (a saturated renew), or a definite error of a claim or renew | `invoke_ms` and `return_ms`: liveness is monotone in `now`, so a window's ends decide it |
-//! | indefinite mutation | first the values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, for each `LeaseHeld` error naming its owner with an expiry no lease answer explains, `expires_at_ms - ttl` and `t - ttl + 1` for the error's call sent at `t` (its lease is then live there). Then `invoke_ms` and `return_ms` if any |
+//! | indefinite mutation | first the values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, for each `LeaseHeld` error naming its owner with an expiry no lease answer explains, `expires_at_ms - ttl` and `t - ttl + 1` for the error's call sent at `t` (its lease is then live there), and `n - ttl + 1` for each lease answer of its owner that read `now = n` (a later renew that needed the lease live). Then `invoke_ms` and `return_ms` if any; then, for a claim or renew, the first three expiries of the process's seen leases inside its window (a claim run just after the holder's expiry wins) |
 //!
 //! An indefinite call has no upper bound on `now` (A2: it may take effect after its caller
 //! saw `Unavailable`), so its set is a heuristic; it is capped at [`MAX_CANDIDATES`] values,
@@ -29,6 +29,9 @@ use crate::history::CallRecord;
 
 /// Most `now` candidates tried for one indefinite call.
 pub(super) const MAX_CANDIDATES: usize = 16;
+
+/// Most lease expiries tried as the `now` of one lost claim or renew.
+const EXPIRY_CANDIDATES: usize = 3;
 
 /// The candidates for `call`, in trying order, and whether the list was capped.
 pub(super) fn candidates(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
@@ -104,6 +107,11 @@ fn indefinite(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
         .map(|seen| seen.suggestions(&call.op))
         .unwrap_or_default();
     values.extend(std::iter::once(invoke).chain(call.return_ms));
+    if let (Some(seen), Op::ClaimLease { .. } | Op::RenewLease { .. }) =
+        (observed.by_process.get(pid), &call.op)
+    {
+        values.extend(seen.expiries_after(invoke, call.return_ms));
+    }
     let mut tried = BTreeSet::new();
     values.retain(|&now| now >= invoke && tried.insert(now));
     let truncated = values.len() > MAX_CANDIDATES;
@@ -221,6 +229,21 @@ impl Seen {
         }
     }
 
+    /// For a lost claim or renew: the first [`EXPIRY_CANDIDATES`] expiries of leases seen on
+    /// the process that fall in the call's window (from `invoke`, up to its return if it
+    /// returned). A claim's answer only changes where a lease expires (live iff `expires_at >
+    /// now`), so one sent just before the holder's expiry and run just after it takes the lease.
+    fn expiries_after(&self, invoke: u64, returned: Option<u64>) -> Vec<u64> {
+        let expiries: BTreeSet<u64> = self
+            .leases
+            .iter()
+            .map(|l| l.expires_at_ms)
+            .chain(self.held.iter().map(|(_, expires, _)| *expires))
+            .filter(|&at| at >= invoke && returned.is_none_or(|r| at <= r))
+            .collect();
+        expiries.into_iter().take(EXPIRY_CANDIDATES).collect()
+    }
+
     /// When an event of `event_type` with a payload passing `same` was seen to occur; if
     /// none was, the record update times no seen event or registration explains (the event
     /// may be unread, its time visible only as a record's `updated_at_ms`).
@@ -273,6 +296,15 @@ impl Seen {
             // Live when that error's call was sent: now + ttl > told_at.
             .filter_map(|(_, _, told_at)| told_at.saturating_add(1).checked_sub(ttl))
             .collect();
+        // Live when a later renew of `owner` read its clock: a lease answer of `owner` at
+        // `now` (its expiry less the TTL) needs the lost call to start after `now - ttl`.
+        live.extend(
+            self.leases
+                .iter()
+                .filter(|l| l.owner_id == owner)
+                .filter_map(|l| start_for(l.expires_at_ms))
+                .filter_map(|now| now.saturating_add(1).checked_sub(ttl)),
+        );
         live.sort_unstable();
         values.extend(live);
         values

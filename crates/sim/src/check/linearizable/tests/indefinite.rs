@@ -62,6 +62,35 @@ fn a2_claim_that_never_returned_may_take_effect_late() {
 }
 
 #[test]
+fn a2_lost_renew_that_kept_the_lease_live_for_a_later_renew_is_linearizable() {
+    // Claimed at 373 (live until 473); a renew sent at 454 ran at 460 but its caller gave up
+    // at 540; the next renew at 555 succeeds only because the lost one ran after 455.
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    let claimed = b.at("a", claim("p1", "a", 100), 373);
+    let lease = b.lease(claimed).clone();
+    b.lost("a", renew(&lease, 100), 454, Some(460), Some(540));
+    let renewed = b.at("a", renew(&lease, 100), 555);
+    assert_eq!(b.lease(renewed).expires_at_ms, 655);
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn a2_lost_claim_run_just_after_the_holders_expiry_is_linearizable() {
+    // The holder's lease runs out at 375; a claim sent at 365 (its caller then died) ran at
+    // 376 and took fencing 2, so the next claim gets fencing 3.
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.at("a", claim("p1", "a", 100), 275);
+    b.lost("b", claim("p1", "b", 100), 365, Some(376), None);
+    let next = b.at("c", claim("p1", "c", 100), 650);
+    assert_eq!(b.lease(next).fencing_token, 3);
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
 fn a2_append_that_took_effect_after_its_caller_gave_up_is_linearizable() {
     let mut b = Builder::new();
     b.at("setup", register("p1"), 1);
