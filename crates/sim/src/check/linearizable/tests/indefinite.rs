@@ -234,3 +234,38 @@ fn z50_lost_claim_invoked_too_late_cannot_explain_the_next_fencing_token() {
     let verdict = b.check();
     assert!(violation(&verdict).stuck.contains(&4), "{verdict}");
 }
+
+/// The shape of explorer seed 3646 (events, heavy): a lost completion took effect in the
+/// millisecond an append of another event type did, and only the record's `updated_at_ms`
+/// (echoed by a later, idempotent completion) shows when.
+fn completed_in_an_appends_millisecond(told_updated: u64) -> Builder {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.run("w0", append("p1", json!({"note": 0})), 142, 143, 144);
+    b.lost("w1", complete("p1", json!("ok")), 142, Some(143), Some(193));
+    let again = b.run("w0", complete("p1", json!("ok")), 146, 147, 148);
+    let Some(Ok(OpOutput::Record(mut record))) = b.calls[again].outcome.clone() else {
+        panic!("no record");
+    };
+    assert_eq!(
+        record.updated_at_ms, 143,
+        "the first completion's record (C2)"
+    );
+    record.updated_at_ms = told_updated;
+    b.tell(again, Ok(OpOutput::Record(record)));
+    b
+}
+
+#[test]
+fn z51_lost_completion_may_share_its_millisecond_with_a_seen_event() {
+    let verdict = completed_in_an_appends_millisecond(143).check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn z51_completion_time_no_call_could_write_is_not_linearizable() {
+    // 141: before the lost completion was invoked, and no other call completes.
+    let b = completed_in_an_appends_millisecond(141);
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&3), "{verdict}");
+}
