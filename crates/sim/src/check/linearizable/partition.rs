@@ -44,9 +44,9 @@ pub(super) struct Plan {
 }
 
 /// Splits the checked calls of `calls` into partitions.
-pub(super) fn plan(calls: &[CallRecord], initial: &Model) -> Plan {
+pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
     let checked: Vec<usize> = (0..calls.len())
-        .filter(|&i| entry::is_checked(&calls[i]))
+        .filter(|&i| entry::is_checked(calls[i]))
         .collect();
     let per_process = checked
         .iter()
@@ -168,7 +168,7 @@ struct GrantReach {
 }
 
 impl GrantReach {
-    fn new(calls: &[CallRecord], checked: &[usize], initial: &Model) -> Self {
+    fn new(calls: &[&CallRecord], checked: &[usize], initial: &Model) -> Self {
         let mut reach = GrantReach {
             by_scope: BTreeMap::new(),
             by_session: BTreeMap::new(),

@@ -46,12 +46,12 @@ use super::verdict::{LinearizedCall, NonLinearizable, SearchOutcome};
 /// Checks one partition.
 pub(super) fn check_partition(
     part: &Part,
-    calls: &[CallRecord],
+    calls: &[&CallRecord],
     tokens: &LeaseTokens,
     initial: &Model,
     budget: SearchBudget,
 ) -> SearchOutcome {
-    let part_calls = || part.calls.iter().map(|&i| &calls[i]);
+    let part_calls = || part.calls.iter().map(|&i| calls[i]);
     if let Some((_, second, why)) = tokens::conflict(part_calls()) {
         let failure = NonLinearizable {
             processes: part.processes.clone(),
