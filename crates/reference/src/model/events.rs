@@ -2,6 +2,8 @@
 //! acknowledgement (E13), the non-blocking halves of the waits (E14, C4) and idempotent
 //! completion (C1-C3).
 
+use std::sync::Arc;
+
 use procreg::{
     PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
     ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
@@ -43,7 +45,7 @@ impl Model {
             state.record.status = ProcessStatus::terminal(output);
         }
         state.record.updated_at_ms = now_ms; // E8, R7
-        state.events.push(event.clone());
+        state.events.push(Arc::new(event.clone()));
         self.bump();
         Ok(ProcessEventAppendResult {
             wake_delivery: ProcessWakeDelivery::from_event(&event),
@@ -172,7 +174,7 @@ fn replay(
         });
     }
     Ok(ProcessEventAppendResult {
-        event: stored.clone(),
+        event: ProcessEvent::clone(stored),
         wake_delivery: ProcessWakeDelivery::from_event(stored),
         replayed: true,
     })
@@ -287,7 +289,7 @@ fn terminal_output(
 /// The events of `state` above `after_sequence`, ascending.
 fn events_above(state: &ProcessState, after_sequence: u64) -> impl Iterator<Item = &ProcessEvent> {
     let start = usize::try_from(after_sequence).unwrap_or(usize::MAX);
-    state.events.iter().skip(start)
+    state.events.iter().skip(start).map(|event| &**event)
 }
 
 fn undeclared(process_id: &str, event_type: &str) -> PluginError {

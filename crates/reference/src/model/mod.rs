@@ -26,6 +26,7 @@ mod tests;
 mod wake;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease, ProcessRecord};
 use serde::{Deserialize, Serialize};
@@ -57,8 +58,10 @@ pub struct Model {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct ProcessState {
     record: ProcessRecord,
-    /// The log; `events[i].sequence == i + 1` (E8).
-    events: Vec<ProcessEvent>,
+    /// The log; `events[i].sequence == i + 1` (E8). Events never change once appended, so
+    /// they are shared: cloning a Model (the linearizability search does, once per call it
+    /// places) copies pointers, not payloads.
+    events: Vec<Arc<ProcessEvent>>,
     /// Replay key -> sequence of the event that used it (E2).
     replay_keys: BTreeMap<String, u64>,
     /// Sequences of the wake events still pending (E12, E13, S3).
@@ -206,7 +209,7 @@ impl Model {
     }
 
     /// The whole event log of a process (empty for an unknown id).
-    pub fn events(&self, process_id: &str) -> &[ProcessEvent] {
+    pub fn events(&self, process_id: &str) -> &[Arc<ProcessEvent>] {
         self.processes
             .get(process_id)
             .map_or(&[][..], |state| &state.events)
