@@ -109,7 +109,11 @@ impl FaultyLink {
     pub async fn call(&self, client: &str, op: Op) -> Result<OpOutput, PluginError> {
         let index = {
             let mut counts = self.state.call_counts.borrow_mut();
-            let count = counts.entry(client.to_owned()).or_insert(0);
+            // The name is copied only on a client's first call.
+            let count = match counts.get_mut(client) {
+                Some(count) => count,
+                None => counts.entry(client.to_owned()).or_insert(0),
+            };
             *count += 1;
             *count - 1
         };

@@ -133,6 +133,12 @@ pub fn check(calls: &[CallRecord], initial: &Model, budget: SearchBudget) -> Ver
     check_calls(&calls, &calls, initial, budget)
 }
 
+/// [`check`] over borrowed calls, for a caller that picks one epoch's calls out of a longer
+/// history: nothing is copied.
+pub fn check_borrowed(calls: &[&CallRecord], initial: &Model, budget: SearchBudget) -> Verdict {
+    check_calls(calls, calls, initial, budget)
+}
+
 /// Checks the calls of `epoch` in `history`, starting from `initial` (the Model at that
 /// epoch's start); leases revealed in earlier epochs translate tokens presented in this one.
 pub fn check_epoch(
