@@ -42,9 +42,9 @@ impl Model {
             state.pending_wakes.insert(event.sequence);
         }
         if let Some(output) = await_output {
-            state.record.status = ProcessStatus::terminal(output);
+            Arc::make_mut(&mut state.record).status = ProcessStatus::terminal(output);
         }
-        state.record.updated_at_ms = now_ms; // E8, R7
+        Arc::make_mut(&mut state.record).updated_at_ms = now_ms; // E8, R7
         state.events.push(Arc::new(event.clone()));
         self.bump();
         Ok(ProcessEventAppendResult {
@@ -129,14 +129,14 @@ impl Model {
         if let Some(recorded) = state.record.status.await_output() {
             // C2: however it became terminal, an equal output is a harmless retry.
             return if json_equal(recorded, &output) {
-                Ok(state.record.clone())
+                Ok(ProcessRecord::clone(&state.record))
             } else {
                 Err(already_terminal(process_id))
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
         self.append_event(process_id, request, now_ms)?;
-        Ok(self.state(process_id)?.record.clone())
+        Ok(ProcessRecord::clone(&self.state(process_id)?.record))
     }
 
     /// The await output once terminal, or `None` when the real call would block (C4).

@@ -57,7 +57,9 @@ pub struct Model {
 /// Everything the Model keeps about one process.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct ProcessState {
-    record: ProcessRecord,
+    /// Shared like the events: most mutations (claims, renews, acks) leave it as it is, so
+    /// a clone of the Model copies it only when a write changes it (`Arc::make_mut`).
+    record: Arc<ProcessRecord>,
     /// The log; `events[i].sequence == i + 1` (E8). Events never change once appended, so
     /// they are shared: cloning a Model (the linearizability search does, once per call it
     /// places) copies pointers, not payloads.
