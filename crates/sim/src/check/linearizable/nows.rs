@@ -179,6 +179,13 @@ impl Observed {
     }
 
     fn seen(&mut self, pid: &str) -> &mut Seen {
+        if self.by_process.contains_key(pid) {
+            // Most answers name a process seen before: no copy of its id.
+            return self
+                .by_process
+                .get_mut(pid)
+                .expect("the key was just found");
+        }
         self.by_process.entry(pid.to_owned()).or_default()
     }
 
