@@ -52,13 +52,19 @@ pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
         .iter()
         .all(|&i| calls[i].op.single_process().is_some());
     let reach = GrantReach::new(calls, &checked, initial);
-    let touches: Vec<Option<BTreeSet<String>>> = checked
+    let touches: Vec<Option<BTreeSet<&str>>> = checked
         .iter()
         .map(|&i| reach.touched(&calls[i].op))
         .collect();
     if touches.iter().any(Option::is_none) {
         let mut processes: BTreeSet<String> = initial.process_ids().map(str::to_owned).collect();
-        processes.extend(touches.iter().flatten().flatten().cloned());
+        processes.extend(
+            touches
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|&pid| pid.to_owned()),
+        );
         let part = Part {
             processes: processes.into_iter().collect(),
             calls: checked,
@@ -79,7 +85,7 @@ pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
 }
 
 /// Groups calls by connected component of their touched sets.
-fn components(checked: &[usize], touches: Vec<BTreeSet<String>>) -> Vec<Part> {
+fn components(checked: &[usize], touches: Vec<BTreeSet<&str>>) -> Vec<Part> {
     let mut sets = UnionFind::default();
     for touched in &touches {
         let mut members = touched.iter();
@@ -225,8 +231,9 @@ impl GrantReach {
     }
 
     /// The processes `op` can touch; `None` for every process.
-    fn touched(&self, op: &Op) -> Option<BTreeSet<String>> {
-        let one = |pid: &str| Some(BTreeSet::from([pid.to_owned()]));
+    /// Borrowed from `self` and `op`: this runs once per call of every seed.
+    fn touched<'s>(&'s self, op: &'s Op) -> Option<BTreeSet<&'s str>> {
+        let one = |pid: &'s str| Some(BTreeSet::from([pid]));
         if let Some(pid) = op.single_process() {
             return one(pid);
         }
@@ -236,17 +243,27 @@ impl GrantReach {
             | Op::HasHandleGrant { process_id, .. }
             | Op::HandleGrantsForProcess { process_id } => one(process_id),
             Op::TransferHandleGrants { process_ids, .. } => {
-                Some(process_ids.iter().cloned().collect())
+                Some(process_ids.iter().map(String::as_str).collect())
             }
-            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => {
-                Some(self.by_scope.get(&scope.id()).cloned().unwrap_or_default())
-            }
-            Op::DeleteSession { session_id } => {
-                Some(self.by_session.get(session_id).cloned().unwrap_or_default())
-            }
+            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => Some(
+                self.by_scope
+                    .get(&scope.id())
+                    .map(borrowed)
+                    .unwrap_or_default(),
+            ),
+            Op::DeleteSession { session_id } => Some(
+                self.by_session
+                    .get(session_id)
+                    .map(borrowed)
+                    .unwrap_or_default(),
+            ),
             _ => None,
         }
     }
+}
+
+fn borrowed(pids: &BTreeSet<String>) -> BTreeSet<&str> {
+    pids.iter().map(String::as_str).collect()
 }
 
 /// Union-find over process ids.
