@@ -105,7 +105,7 @@ impl Client {
     /// The definite error, or `Unavailable` once the deadline passed.
     pub async fn retry(&self, op: Op) -> Result<OpOutput, PluginError> {
         loop {
-            match self.call(op.clone()).await {
+            match self.link.call_ref(&self.name, &op).await {
                 Err(e) if e.kind() == ErrorKind::Unavailable && !self.past_deadline() => {
                     sleep(RETRY_BACKOFF_MS).await;
                 }
