@@ -36,7 +36,7 @@ impl Model {
         let (event, await_output) = build_event(state, request, now_ms)?;
         let state = self.state_mut(process_id)?;
         if let Some(key) = &event.replay_key {
-            state.replay_keys.insert(key.clone(), event.sequence);
+            Arc::make_mut(&mut state.replay_keys).insert(key.clone(), event.sequence);
         }
         if event.wake.is_some() {
             state.pending_wakes.insert(event.sequence);

@@ -65,7 +65,8 @@ struct ProcessState {
     /// places) copies pointers, not payloads.
     events: Vec<Arc<ProcessEvent>>,
     /// Replay key -> sequence of the event that used it (E2).
-    replay_keys: BTreeMap<String, u64>,
+    /// Shared like the record, so a Model clone that no keyed append follows copies no key.
+    replay_keys: Arc<BTreeMap<String, u64>>,
     /// Sequences of the wake events still pending (E12, E13, S3).
     pending_wakes: BTreeSet<u64>,
     /// The current lease, live or expired; `None` when never claimed or released (L5).

@@ -1,6 +1,6 @@
 //! Registration and records: R1-R7, X1-X3 and the recovery worklist N1.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ impl Model {
         let state = ProcessState {
             record: Arc::new(record.clone()),
             events: Vec::new(),
-            replay_keys: BTreeMap::new(),
+            replay_keys: Arc::default(),
             pending_wakes: BTreeSet::new(),
             lease: None,
             fencing_counter: 0,
