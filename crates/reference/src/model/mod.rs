@@ -231,6 +231,17 @@ impl Model {
         self.processes.get(process_id)?.lease.as_ref()
     }
 
+    /// Keeps only the processes `keep` says yes to, with their grants (a scope left with no
+    /// grant goes too); the revision stays. The linearizability checker searches each
+    /// partition of a history from the Model cut down to that partition's processes.
+    pub fn retain_processes(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.processes.retain(|pid, _| keep(pid));
+        for grants in self.grants.values_mut() {
+            grants.retain(|pid, _| keep(pid));
+        }
+        self.grants.retain(|_, grants| !grants.is_empty());
+    }
+
     /// The highest fencing token ever issued for the process; 0 if none (L2, L6).
     pub fn highest_fencing_token(&self, process_id: &str) -> u64 {
         self.processes

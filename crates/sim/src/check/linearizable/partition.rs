@@ -121,47 +121,13 @@ fn components(checked: &[usize], touches: Vec<BTreeSet<&str>>) -> Vec<Part> {
 }
 
 /// The epoch's initial Model cut down to the partition's processes and their grants.
-///
-/// Cutting goes through the Model's serialized form (the Model has no API for it); if that
-/// form is not the expected `{processes, grants}` shape, the whole Model is used, which is
-/// always sound, only slower.
 pub(super) fn initial_for(part: &Part, initial: &Model) -> Model {
     let keep: BTreeSet<&str> = part.processes.iter().map(String::as_str).collect();
-    if part.whole || initial.process_ids().all(|pid| keep.contains(pid)) {
-        return initial.clone();
+    let mut cut = initial.clone();
+    if !part.whole {
+        cut.retain_processes(|pid| keep.contains(pid));
     }
-    let Ok(mut value) = serde_json::to_value(initial) else {
-        return initial.clone();
-    };
-    if !retain_processes(&mut value, &keep) {
-        return initial.clone();
-    }
-    match serde_json::from_value::<Model>(value) {
-        Ok(cut) if cut.process_ids().all(|pid| keep.contains(pid)) => cut,
-        _ => initial.clone(),
-    }
-}
-
-/// Drops every process not in `keep`, and its grants, from a serialized Model.
-fn retain_processes(value: &mut serde_json::Value, keep: &BTreeSet<&str>) -> bool {
-    let Some(model) = value.as_object_mut() else {
-        return false;
-    };
-    let Some(serde_json::Value::Object(processes)) = model.get_mut("processes") else {
-        return false;
-    };
-    processes.retain(|pid, _| keep.contains(pid.as_str()));
-    let Some(serde_json::Value::Object(grants)) = model.get_mut("grants") else {
-        return false;
-    };
-    for scope_grants in grants.values_mut() {
-        let Some(scope_grants) = scope_grants.as_object_mut() else {
-            return false;
-        };
-        scope_grants.retain(|pid, _| keep.contains(pid.as_str()));
-    }
-    grants.retain(|_, scope_grants| scope_grants.as_object().is_some_and(|g| !g.is_empty()));
-    true
+    cut
 }
 
 /// Which processes may sit in a scope or session during the epoch.
