@@ -82,8 +82,9 @@ impl Transport for MadsimTransport {
     fn call<'a>(
         &'a self,
         client: &'a str,
-        op: Op,
+        op: &'a Op,
     ) -> LocalFuture<'a, Result<OpOutput, PluginError>> {
+        let op = op.clone();
         Box::pin(async move {
             let cluster = &self.cluster;
             let (now, epoch) = (cluster.now(), cluster.epoch.get());

@@ -17,38 +17,65 @@ use crate::scope::ProcessScope;
 /// assert_eq!(procreg::canonical::to_canonical_json(&v), r#"{"a":[1.0,{"c":-0.0,"d":null}],"b":1}"#);
 /// ```
 pub fn to_canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    // serde_json writes UTF-8 only; the lossy path is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` canonically. Keys and scalars go through serde_json's compact writer, the
+/// one `Value`'s `Display` uses, straight into `out` (this runs on every registration and
+/// every JSON comparison, so it allocates nothing per item).
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
+            out.push(b'{');
+            if map.keys().is_sorted_by(|a, b| a.as_bytes() <= b.as_bytes()) {
+                write_entries(map.iter(), out);
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                write_entries(entries.into_iter(), out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_compact(scalar, out),
+    }
+}
+
+fn write_entries<'a>(entries: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+    for (i, (key, item)) in entries.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_key(key, out);
+        out.push(b':');
+        write_canonical(item, out);
+    }
+}
+
+/// A scalar in serde_json's compact form (the bytes of its `Display`); writing into a `Vec`
+/// cannot fail, and were it to, `Display` is the fallback.
+fn write_compact(scalar: &Value, out: &mut Vec<u8>) {
+    if serde_json::to_writer(&mut *out, scalar).is_err() {
+        out.extend_from_slice(scalar.to_string().as_bytes());
+    }
+}
+
+/// An object key as a JSON string, as [`write_compact`] writes one.
+fn write_key(key: &str, out: &mut Vec<u8>) {
+    if serde_json::to_writer(&mut *out, key).is_err() {
+        out.extend_from_slice(Value::String(key.to_owned()).to_string().as_bytes());
     }
 }
 
@@ -93,6 +120,13 @@ mod tests {
     fn canonical_json_sorts_keys_at_every_depth() {
         let v = json!({"z": {"b": 1, "a": 2}, "a": []});
         assert_eq!(to_canonical_json(&v), r#"{"a":[],"z":{"a":2,"b":1}}"#);
+    }
+
+    #[test]
+    fn canonical_json_writes_strings_and_numbers_as_serde_json_does() {
+        // Keys already in byte order, so serde_json's own compact text is the canonical one.
+        let v = json!({"\u{0}a\n\"\\": "\u{1f}é\u{2028}😀", "b": [1, -1, 1.5, -0.0, 1e300, u64::MAX, i64::MIN], "c": {"x": null, "y": true}});
+        assert_eq!(to_canonical_json(&v), v.to_string());
     }
 
     #[test]

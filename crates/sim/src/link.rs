@@ -107,9 +107,22 @@ impl FaultyLink {
     /// # Errors
     /// What the registry returned, or `Unavailable` when the link lost the call.
     pub async fn call(&self, client: &str, op: Op) -> Result<OpOutput, PluginError> {
+        self.call_ref(client, &op).await
+    }
+
+    /// [`FaultyLink::call`] with a borrowed `op`, for a caller that resends it (the history
+    /// keeps its own copy either way).
+    ///
+    /// # Errors
+    /// What the registry returned, or `Unavailable` when the link lost the call.
+    pub async fn call_ref(&self, client: &str, op: &Op) -> Result<OpOutput, PluginError> {
         let index = {
             let mut counts = self.state.call_counts.borrow_mut();
-            let count = counts.entry(client.to_owned()).or_insert(0);
+            // The name is copied only on a client's first call.
+            let count = match counts.get_mut(client) {
+                Some(count) => count,
+                None => counts.entry(client.to_owned()).or_insert(0),
+            };
             *count += 1;
             *count - 1
         };
@@ -119,14 +132,14 @@ impl FaultyLink {
         } else {
             None
         };
-        let id = self.record_invoke(client, &op);
+        let id = self.record_invoke(client, op);
         waiting_on(Some(format!("{client}: {} (call #{id})", op.method_name())));
         let delay = match fault {
             Some(LinkFault::Delay { delay_ms }) => delay_ms,
             _ => 0,
         };
         sleep(self.state.plan.latency_ms + delay).await;
-        let result = self.deliver(id, client, &op, fault.as_ref()).await;
+        let result = self.deliver(id, client, op, fault.as_ref()).await;
         self.state
             .history
             .borrow_mut()

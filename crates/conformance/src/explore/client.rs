@@ -38,7 +38,7 @@ pub trait Transport {
     fn call<'a>(
         &'a self,
         client: &'a str,
-        op: Op,
+        op: &'a Op,
     ) -> LocalFuture<'a, Result<OpOutput, PluginError>>;
 
     /// Virtual now, ms.
@@ -52,9 +52,9 @@ impl Transport for FaultyLink {
     fn call<'a>(
         &'a self,
         client: &'a str,
-        op: Op,
+        op: &'a Op,
     ) -> LocalFuture<'a, Result<OpOutput, PluginError>> {
-        Box::pin(FaultyLink::call(self, client, op))
+        Box::pin(FaultyLink::call_ref(self, client, op))
     }
 
     fn now_ms(&self) -> u64 {
@@ -153,7 +153,7 @@ impl Client {
     /// # Errors
     /// What the registry or the link answered.
     pub async fn call(&self, op: Op) -> Result<OpOutput, PluginError> {
-        self.link.call(&self.name, op).await
+        self.link.call(&self.name, &op).await
     }
 
     /// Sends an idempotent `op`, resending it after `Unavailable` until it gets a definite
@@ -163,7 +163,7 @@ impl Client {
     /// The definite error, or `Unavailable` once the deadline passed.
     pub async fn retry(&self, op: Op) -> Result<OpOutput, PluginError> {
         loop {
-            match self.call(op.clone()).await {
+            match self.link.call(&self.name, &op).await {
                 Err(e) if e.kind() == ErrorKind::Unavailable && !self.past_deadline() => {
                     self.sleep(RETRY_BACKOFF_MS).await;
                 }

@@ -13,7 +13,7 @@ use std::fmt;
 
 use procreg_reference::{Model, Op};
 use procreg_sim::check::Violation;
-use procreg_sim::check::linearizable::{SearchBudget, Verdict, check_epoch};
+use procreg_sim::check::linearizable::{SearchBudget, Verdict, check_borrowed, check_epoch};
 use procreg_sim::history::{CallRecord, History};
 use procreg_sim::{LinkFault, RunReport};
 
@@ -56,8 +56,10 @@ impl fmt::Display for LinSummary {
     }
 }
 
-/// Whether the search takes `call`'s answer. `list_non_terminal` answers are left out (the
-/// call is kept, as one that never returned, so call ids stay those of the run): each one
+/// Whether the search takes `call`'s answer. `list_non_terminal` answers are left out (Z21;
+/// a read that never returned constrains nothing, so keeping the call unanswered, as the
+/// rebuilt history of a crashed run does, and leaving it out are the same; ids are the
+/// run's either way): each one
 /// reads every process, so it welds every per-process partition into one and the search runs
 /// out of budget on the recovery workload. Leaving reads out can hide a violation, never
 /// invent one; the worklist's own rule (N1) is the laws' to check.
@@ -101,6 +103,15 @@ fn by_executing_epoch(run: &RunReport) -> Option<History> {
 
 /// Checks every epoch of `run`; returns the summary and the `A1` violation, if any.
 pub fn check_run(run: &RunReport, budget: SearchBudget) -> (LinSummary, Option<Violation>) {
+    let mut tally = Tally::default();
+    if run.registry_crashes.is_empty() {
+        // One epoch, executed where it was sent: the run's own calls, borrowed, not copied.
+        let calls: Vec<&CallRecord> = run.history.calls().iter().filter(|c| searched(c)).collect();
+        if let Some(violation) = tally.add(0, check_borrowed(&calls, &Model::new(), budget)) {
+            return (LinSummary::Violated, Some(violation));
+        }
+        return (tally.summary(), None);
+    }
     let Some(history) = by_executing_epoch(run) else {
         let reason = "registry crashes with no link latency: which incarnation ran a call \
                       sent just before a crash cannot be told"
@@ -134,9 +145,8 @@ fn check_epochs(
     history: &History,
     budget: SearchBudget,
 ) -> (LinSummary, Option<Violation>) {
+    let mut tally = Tally::default();
     let last_epoch = history.calls().iter().map(|c| c.epoch).max().unwrap_or(0);
-    let mut states = 0;
-    let mut unknown = Vec::new();
     for epoch in 0..=last_epoch {
         let initial = if epoch == 0 {
             Some(Model::new())
@@ -147,28 +157,54 @@ fn check_epochs(
                 .and_then(|p| p.model.clone())
         };
         let Some(initial) = initial else {
-            unknown.push(format!("epoch {epoch}: the reopened state is not visible"));
+            let reason = format!("epoch {epoch}: the reopened state is not visible");
+            tally.unknown.push(reason);
             continue;
         };
-        match check_epoch(history, epoch, &initial, budget) {
+        let verdict = check_epoch(history, epoch, &initial, budget);
+        if let Some(violation) = tally.add(epoch, verdict) {
+            return (LinSummary::Violated, Some(violation));
+        }
+    }
+    (tally.summary(), None)
+}
+
+/// The epochs' verdicts so far.
+#[derive(Default)]
+struct Tally {
+    states: u64,
+    unknown: Vec<String>,
+}
+
+impl Tally {
+    /// Counts one epoch's verdict; returns the `A1` violation if it has one.
+    fn add(&mut self, epoch: u32, verdict: Verdict) -> Option<Violation> {
+        match verdict {
             Verdict::Linearizable {
                 states_explored, ..
-            } => states += states_explored,
-            Verdict::Unknown { reason, .. } => unknown.push(format!("epoch {epoch}: {reason}")),
+            } => self.states += states_explored,
+            Verdict::Unknown { reason, .. } => {
+                self.unknown.push(format!("epoch {epoch}: {reason}"))
+            }
             Verdict::NotLinearizable { failure, .. } => {
-                let violation = Violation {
+                return Some(Violation {
                     rule: "A1".to_owned(),
                     call: failure.stuck.first().copied(),
                     message: format!("epoch {epoch} is not linearizable: {}", failure.explanation),
-                };
-                return (LinSummary::Violated, Some(violation));
+                });
             }
         }
+        None
     }
-    if unknown.is_empty() {
-        (LinSummary::Linearizable { states }, None)
-    } else {
-        let reason = unknown.join("; ");
-        (LinSummary::Unknown { reason }, None)
+
+    fn summary(self) -> LinSummary {
+        if self.unknown.is_empty() {
+            LinSummary::Linearizable {
+                states: self.states,
+            }
+        } else {
+            let reason = self.unknown.join("; ");
+            LinSummary::Unknown { reason }
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! acknowledgement (E13), the non-blocking halves of the waits (E14, C4) and idempotent
 //! completion (C1-C3).
 
+use std::sync::Arc;
+
 use procreg::{
     PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
     ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
@@ -34,16 +36,16 @@ impl Model {
         let (event, await_output) = build_event(state, request, now_ms)?;
         let state = self.state_mut(process_id)?;
         if let Some(key) = &event.replay_key {
-            state.replay_keys.insert(key.clone(), event.sequence);
+            Arc::make_mut(&mut state.replay_keys).insert(key.clone(), event.sequence);
         }
         if event.wake.is_some() {
             state.pending_wakes.insert(event.sequence);
         }
         if let Some(output) = await_output {
-            state.record.status = ProcessStatus::terminal(output);
+            Arc::make_mut(&mut state.record).status = ProcessStatus::terminal(output);
         }
-        state.record.updated_at_ms = now_ms; // E8, R7
-        state.events.push(event.clone());
+        Arc::make_mut(&mut state.record).updated_at_ms = now_ms; // E8, R7
+        state.events.push(Arc::new(event.clone()));
         self.bump();
         Ok(ProcessEventAppendResult {
             wake_delivery: ProcessWakeDelivery::from_event(&event),
@@ -127,14 +129,14 @@ impl Model {
         if let Some(recorded) = state.record.status.await_output() {
             // C2: however it became terminal, an equal output is a harmless retry.
             return if json_equal(recorded, &output) {
-                Ok(state.record.clone())
+                Ok(ProcessRecord::clone(&state.record))
             } else {
                 Err(already_terminal(process_id))
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
         self.append_event(process_id, request, now_ms)?;
-        Ok(self.state(process_id)?.record.clone())
+        Ok(ProcessRecord::clone(&self.state(process_id)?.record))
     }
 
     /// The await output once terminal, or `None` when the real call would block (C4).
@@ -172,7 +174,7 @@ fn replay(
         });
     }
     Ok(ProcessEventAppendResult {
-        event: stored.clone(),
+        event: ProcessEvent::clone(stored),
         wake_delivery: ProcessWakeDelivery::from_event(stored),
         replayed: true,
     })
@@ -287,7 +289,7 @@ fn terminal_output(
 /// The events of `state` above `after_sequence`, ascending.
 fn events_above(state: &ProcessState, after_sequence: u64) -> impl Iterator<Item = &ProcessEvent> {
     let start = usize::try_from(after_sequence).unwrap_or(usize::MAX);
-    state.events.iter().skip(start)
+    state.events.iter().skip(start).map(|event| &**event)
 }
 
 fn undeclared(process_id: &str, event_type: &str) -> PluginError {

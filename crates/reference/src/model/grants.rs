@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use procreg::{
-    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry, ProcessScope,
+    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry,
+    ProcessRecord, ProcessScope,
 };
 
 use super::Model;
@@ -56,7 +57,7 @@ impl Model {
                 let state = self.processes.get(&grant.process_id)?;
                 Some(ProcessHandleGrantEntry {
                     grant: grant.clone(),
-                    record: state.record.clone(),
+                    record: ProcessRecord::clone(&state.record),
                 })
             })
             .collect()

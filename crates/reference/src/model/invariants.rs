@@ -78,7 +78,7 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
         }
         _ => return Err("status disagrees with the terminal events".into()),
     }
-    for (key, sequence) in &state.replay_keys {
+    for (key, sequence) in state.replay_keys.iter() {
         let used = sequence
             .checked_sub(1)
             .and_then(|i| state.events.get(i as usize));

@@ -26,6 +26,7 @@ mod tests;
 mod wake;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease, ProcessRecord};
 use serde::{Deserialize, Serialize};
@@ -56,11 +57,16 @@ pub struct Model {
 /// Everything the Model keeps about one process.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct ProcessState {
-    record: ProcessRecord,
-    /// The log; `events[i].sequence == i + 1` (E8).
-    events: Vec<ProcessEvent>,
+    /// Shared like the events: most mutations (claims, renews, acks) leave it as it is, so
+    /// a clone of the Model copies it only when a write changes it (`Arc::make_mut`).
+    record: Arc<ProcessRecord>,
+    /// The log; `events[i].sequence == i + 1` (E8). Events never change once appended, so
+    /// they are shared: cloning a Model (the linearizability search does, once per call it
+    /// places) copies pointers, not payloads.
+    events: Vec<Arc<ProcessEvent>>,
     /// Replay key -> sequence of the event that used it (E2).
-    replay_keys: BTreeMap<String, u64>,
+    /// Shared like the record, so a Model clone that no keyed append follows copies no key.
+    replay_keys: Arc<BTreeMap<String, u64>>,
     /// Sequences of the wake events still pending (E12, E13, S3).
     pending_wakes: BTreeSet<u64>,
     /// The current lease, live or expired; `None` when never claimed or released (L5).
@@ -206,7 +212,7 @@ impl Model {
     }
 
     /// The whole event log of a process (empty for an unknown id).
-    pub fn events(&self, process_id: &str) -> &[ProcessEvent] {
+    pub fn events(&self, process_id: &str) -> &[Arc<ProcessEvent>] {
         self.processes
             .get(process_id)
             .map_or(&[][..], |state| &state.events)
@@ -223,6 +229,17 @@ impl Model {
     /// claimed (L5).
     pub fn current_lease(&self, process_id: &str) -> Option<&ProcessLease> {
         self.processes.get(process_id)?.lease.as_ref()
+    }
+
+    /// Keeps only the processes `keep` says yes to, with their grants (a scope left with no
+    /// grant goes too); the revision stays. The linearizability checker searches each
+    /// partition of a history from the Model cut down to that partition's processes.
+    pub fn retain_processes(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.processes.retain(|pid, _| keep(pid));
+        for grants in self.grants.values_mut() {
+            grants.retain(|pid, _| keep(pid));
+        }
+        self.grants.retain(|_, grants| !grants.is_empty());
     }
 
     /// The highest fencing token ever issued for the process; 0 if none (L2, L6).

@@ -1,6 +1,8 @@
 //! Registration and records: R1-R7, X1-X3 and the recovery worklist N1.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use std::sync::Arc;
 
 use procreg::{
     CORE_EVENT_TYPES, PluginError, ProcessEventType, ProcessExternalRef, ProcessProvenance,
@@ -25,7 +27,7 @@ impl Model {
         if let Some(existing) = self.processes.get(&normalized.id) {
             // R4: idempotent start, whatever the status; R5: a different registration.
             return if existing.record.registration_hash == registration_hash {
-                Ok(existing.record.clone())
+                Ok(ProcessRecord::clone(&existing.record))
             } else {
                 Err(PluginError::RegistrationConflict {
                     process_id: normalized.id,
@@ -45,9 +47,9 @@ impl Model {
             status: ProcessStatus::Running,
         };
         let state = ProcessState {
-            record: record.clone(),
+            record: Arc::new(record.clone()),
             events: Vec::new(),
-            replay_keys: BTreeMap::new(),
+            replay_keys: Arc::default(),
             pending_wakes: BTreeSet::new(),
             lease: None,
             fencing_counter: 0,
@@ -61,7 +63,7 @@ impl Model {
     pub fn get_process(&self, process_id: &str) -> Option<ProcessRecord> {
         self.processes
             .get(process_id)
-            .map(|state| state.record.clone())
+            .map(|state| ProcessRecord::clone(&state.record))
     }
 
     /// Stores the external ref once (X1-X3); allowed on terminal processes.
@@ -84,16 +86,17 @@ impl Model {
         match &state.record.external_ref {
             // X2: the equal ref again (J1) returns the record unchanged.
             Some(stored) if super::inputs::json_equal(stored, &external_ref) => {
-                Ok(state.record.clone())
+                Ok(ProcessRecord::clone(&state.record))
             }
             Some(_) => Err(PluginError::ExternalRefConflict {
                 process_id: process_id.to_owned(),
             }),
             None => {
                 let state = self.state_mut(process_id)?;
-                state.record.external_ref = Some(external_ref);
-                state.record.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
-                let record = state.record.clone();
+                let record = Arc::make_mut(&mut state.record);
+                record.external_ref = Some(external_ref);
+                record.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
+                let record = ProcessRecord::clone(&state.record);
                 self.bump();
                 Ok(record)
             }
@@ -105,7 +108,7 @@ impl Model {
         self.processes
             .values()
             .filter(|state| !state.record.is_terminal())
-            .map(|state| state.record.clone())
+            .map(|state| ProcessRecord::clone(&state.record))
             .collect()
     }
 }

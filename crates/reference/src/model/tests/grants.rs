@@ -3,6 +3,7 @@
 use procreg::{ErrorKind, ProcessAwaitOutput, ProcessHandleDescriptor as Desc, ProcessScope};
 use serde_json::json;
 
+use super::super::Model;
 use super::model_with;
 
 fn session(id: &str) -> ProcessScope {
@@ -223,4 +224,31 @@ fn h8_grants_never_touch_records_events_or_leases() {
     assert_eq!(model.get_process("p1").unwrap(), record);
     assert!(model.events("p1").is_empty());
     assert_eq!(model.current_lease("p1"), Some(&lease));
+}
+
+#[test]
+fn retained_processes_keep_their_grants_and_empty_scopes_go() {
+    let mut model = model_with(&["p1", "p2"]);
+    model
+        .grant_handle(&session("a"), "p1", Desc::default())
+        .unwrap();
+    model
+        .grant_handle(&session("b"), "p2", Desc::default())
+        .unwrap();
+    let revision = model.revision();
+    model.retain_processes(|pid| pid == "p1");
+    assert_eq!(model.process_ids().collect::<Vec<_>>(), ["p1"]);
+    assert_eq!(ids(model.list_handle_grants(&session("a"))), ["p1"]);
+    assert!(model.list_handle_grants(&session("b")).is_empty());
+    assert_eq!(model.revision(), revision, "cutting is not a state change");
+    let mut only_p1 = model_with(&["p1"]);
+    only_p1
+        .grant_handle(&session("a"), "p1", Desc::default())
+        .unwrap();
+    let json = |m: &Model| serde_json::to_value(m).unwrap();
+    assert_eq!(
+        json(&model)["grants"],
+        json(&only_p1)["grants"],
+        "scope b is gone"
+    );
 }

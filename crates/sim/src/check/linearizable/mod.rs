@@ -129,6 +129,13 @@ impl SearchBudget {
 /// Calls from more than one epoch give [`Verdict::Unknown`] (the durability checker, not
 /// this one, relates epochs).
 pub fn check(calls: &[CallRecord], initial: &Model, budget: SearchBudget) -> Verdict {
+    let calls: Vec<&CallRecord> = calls.iter().collect();
+    check_calls(&calls, &calls, initial, budget)
+}
+
+/// [`check`] over borrowed calls, for a caller that picks one epoch's calls out of a longer
+/// history: nothing is copied.
+pub fn check_borrowed(calls: &[&CallRecord], initial: &Model, budget: SearchBudget) -> Verdict {
     check_calls(calls, calls, initial, budget)
 }
 
@@ -140,25 +147,24 @@ pub fn check_epoch(
     initial: &Model,
     budget: SearchBudget,
 ) -> Verdict {
-    let calls: Vec<CallRecord> = history
-        .calls()
-        .iter()
-        .filter(|call| call.epoch == epoch)
-        .cloned()
-        .collect();
-    let known: Vec<CallRecord> = history
+    // References, not clones: a seed's history is read many times and copied never.
+    let known: Vec<&CallRecord> = history
         .calls()
         .iter()
         .filter(|call| call.epoch <= epoch)
-        .cloned()
+        .collect();
+    let calls: Vec<&CallRecord> = known
+        .iter()
+        .copied()
+        .filter(|call| call.epoch == epoch)
         .collect();
     check_calls(&calls, &known, initial, budget)
 }
 
 /// [`check`] with the calls whose leases translate presented tokens given apart.
 fn check_calls(
-    calls: &[CallRecord],
-    known: &[CallRecord],
+    calls: &[&CallRecord],
+    known: &[&CallRecord],
     initial: &Model,
     budget: SearchBudget,
 ) -> Verdict {
@@ -170,7 +176,7 @@ fn check_calls(
         };
     }
     let plan = partition::plan(calls, initial);
-    let tokens = tokens::LeaseTokens::learn(known.iter());
+    let tokens = tokens::LeaseTokens::learn(known.iter().copied());
     let mut summaries = Vec::with_capacity(plan.parts.len());
     let mut failure = None;
     for part in &plan.parts {
@@ -185,7 +191,7 @@ fn check_calls(
 }
 
 /// Why `calls` cannot be checked as one epoch, if they span several.
-fn mixed_epochs(calls: &[CallRecord]) -> Option<String> {
+fn mixed_epochs(calls: &[&CallRecord]) -> Option<String> {
     let first = calls.first()?.epoch;
     let other = calls.iter().find(|call| call.epoch != first)?;
     Some(format!(

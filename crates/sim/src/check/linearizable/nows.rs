@@ -10,7 +10,7 @@
 //! | any other call | `invoke_ms` (the answer cannot depend on `now`) |
 //! | definite `Ok` revealing the timestamp it wrote (`created_at_ms`, `updated_at_ms`, `occurred_at_ms`, `claimed_at_ms`, `expires_at_ms - ttl` of an unsaturated renew) | that value if it lies in the window; else `invoke_ms` (the answer did not write it, e.g. an idempotent re-register, so `now` is irrelevant, or nothing matches) |
 //! | definite `Ok` revealing nothing (a saturated renew), or a definite error of a claim or renew | `invoke_ms` and `return_ms`: liveness is monotone in `now`, so a window's ends decide it |
-//! | indefinite mutation | first the values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times no seen event explains), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, for each `LeaseHeld` error naming its owner with an expiry no lease answer explains, `expires_at_ms - ttl` and `t - ttl + 1` for the error's call sent at `t` (its lease is then live there), and `n - ttl + 1` for each lease answer of its owner that read `now = n` (a later renew that needed the lease live). Then `invoke_ms` and `return_ms` if any; then, for a claim or renew, the first three expiries of the process's seen leases inside its window (a claim run just after the holder's expiry wins) |
+//! | indefinite mutation | first the values the partition's answers point at: the `occurred_at_ms` of a seen event with its type and payload (else record update times, those no seen event explains first, Z51), `created_at_ms` of its record, `updated_at_ms` of records showing its external ref; for a claim or renew, for each `LeaseHeld` error naming its owner with an expiry no lease answer explains, `expires_at_ms - ttl` and `t - ttl + 1` for the error's call sent at `t` (its lease is then live there), and `n - ttl + 1` for each lease answer of its owner that read `now = n` (a later renew that needed the lease live). Then `invoke_ms` and `return_ms` if any; then, for a claim or renew, the first three expiries of the process's seen leases inside its window (a claim run just after the holder's expiry wins). And, chosen by the search at each state, for a claim meeting another owner's live lease, that lease's expiry ([`on_state`], Z50) |
 //!
 //! An indefinite call has no upper bound on `now` (A2: it may take effect after its caller
 //! saw `Unavailable`), so its set is a heuristic; it is capped at [`MAX_CANDIDATES`] values,
@@ -22,10 +22,12 @@ use procreg::{
     ErrorKind, MAX_TIMESTAMP_MS, PluginError, ProcessEvent, ProcessExternalRef, ProcessLease,
     ProcessRecord,
 };
-use procreg_reference::{Op, OpOutput};
+use procreg_reference::{Model, Op, OpOutput};
 use serde_json::Value;
 
 use crate::history::CallRecord;
+
+use super::entry::Entry;
 
 /// Most `now` candidates tried for one indefinite call.
 pub(super) const MAX_CANDIDATES: usize = 16;
@@ -57,6 +59,32 @@ pub(super) fn candidates(call: &CallRecord, observed: &Observed) -> (Vec<u64>, b
         }
         _ => indefinite(call, observed),
     }
+}
+
+/// The `now`, beyond `entry`'s own candidates, at which the search state `model` makes an
+/// indefinite claim start to succeed: the expiry of the live lease of another owner it meets
+/// at its invocation (Z50).
+///
+/// The static candidates cannot know it: that lease may have been made by another lost call,
+/// and a claim that took effect at the earliest instant it could hands out the lease that
+/// expires first, the one later claims most easily get past. Definite calls need nothing
+/// here (their window's ends decide, see the table).
+pub(super) fn on_state(entry: &Entry, model: &Model) -> Option<u64> {
+    if entry.required {
+        return None;
+    }
+    let Op::ClaimLease {
+        process_id,
+        owner_id,
+        ..
+    } = &entry.call.op
+    else {
+        return None;
+    };
+    let held = model.current_lease(process_id)?;
+    let turning = held.expires_at_ms;
+    let met = held.owner_id != *owner_id && held.is_live_at(entry.invoke_ms);
+    (met && turning < MAX_TIMESTAMP_MS).then_some(turning)
 }
 
 /// Whether the op's answer or effect can depend on `now`.
@@ -159,6 +187,13 @@ impl Observed {
     }
 
     fn seen(&mut self, pid: &str) -> &mut Seen {
+        if self.by_process.contains_key(pid) {
+            // Most answers name a process seen before: no copy of its id.
+            return self
+                .by_process
+                .get_mut(pid)
+                .expect("the key was just found");
+        }
         self.by_process.entry(pid.to_owned()).or_default()
     }
 
@@ -245,8 +280,9 @@ impl Seen {
     }
 
     /// When an event of `event_type` with a payload passing `same` was seen to occur; if
-    /// none was, the record update times no seen event or registration explains (the event
-    /// may be unread, its time visible only as a record's `updated_at_ms`).
+    /// none was, the record update times (the event may be unread, its time visible only as
+    /// a record's `updated_at_ms`): first those no seen event or registration explains, then
+    /// the others, since one millisecond may hold several events (Z51).
     fn event_times(&self, event_type: &str, same: impl Fn(&Value) -> bool) -> Vec<u64> {
         let seen: Vec<u64> = self
             .events
@@ -260,11 +296,13 @@ impl Seen {
         let explained = |at: u64| {
             self.created.contains(&at) || self.events.iter().any(|e| e.occurred_at_ms == at)
         };
-        self.updated
+        let (mut first, then): (Vec<u64>, Vec<u64>) = self
+            .updated
             .iter()
             .map(|&(at, _)| at)
-            .filter(|&at| !explained(at))
-            .collect()
+            .partition(|&at| !explained(at));
+        first.extend(then);
+        first
     }
 
     /// For a lost claim or renew of `owner`: the starts that give the expiry a `LeaseHeld`

@@ -44,21 +44,27 @@ pub(super) struct Plan {
 }
 
 /// Splits the checked calls of `calls` into partitions.
-pub(super) fn plan(calls: &[CallRecord], initial: &Model) -> Plan {
+pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
     let checked: Vec<usize> = (0..calls.len())
-        .filter(|&i| entry::is_checked(&calls[i]))
+        .filter(|&i| entry::is_checked(calls[i]))
         .collect();
     let per_process = checked
         .iter()
         .all(|&i| calls[i].op.single_process().is_some());
     let reach = GrantReach::new(calls, &checked, initial);
-    let touches: Vec<Option<BTreeSet<String>>> = checked
+    let touches: Vec<Option<BTreeSet<&str>>> = checked
         .iter()
         .map(|&i| reach.touched(&calls[i].op))
         .collect();
     if touches.iter().any(Option::is_none) {
         let mut processes: BTreeSet<String> = initial.process_ids().map(str::to_owned).collect();
-        processes.extend(touches.iter().flatten().flatten().cloned());
+        processes.extend(
+            touches
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|&pid| pid.to_owned()),
+        );
         let part = Part {
             processes: processes.into_iter().collect(),
             calls: checked,
@@ -79,7 +85,7 @@ pub(super) fn plan(calls: &[CallRecord], initial: &Model) -> Plan {
 }
 
 /// Groups calls by connected component of their touched sets.
-fn components(checked: &[usize], touches: Vec<BTreeSet<String>>) -> Vec<Part> {
+fn components(checked: &[usize], touches: Vec<BTreeSet<&str>>) -> Vec<Part> {
     let mut sets = UnionFind::default();
     for touched in &touches {
         let mut members = touched.iter();
@@ -115,47 +121,13 @@ fn components(checked: &[usize], touches: Vec<BTreeSet<String>>) -> Vec<Part> {
 }
 
 /// The epoch's initial Model cut down to the partition's processes and their grants.
-///
-/// Cutting goes through the Model's serialized form (the Model has no API for it); if that
-/// form is not the expected `{processes, grants}` shape, the whole Model is used, which is
-/// always sound, only slower.
 pub(super) fn initial_for(part: &Part, initial: &Model) -> Model {
     let keep: BTreeSet<&str> = part.processes.iter().map(String::as_str).collect();
-    if part.whole || initial.process_ids().all(|pid| keep.contains(pid)) {
-        return initial.clone();
+    let mut cut = initial.clone();
+    if !part.whole {
+        cut.retain_processes(|pid| keep.contains(pid));
     }
-    let Ok(mut value) = serde_json::to_value(initial) else {
-        return initial.clone();
-    };
-    if !retain_processes(&mut value, &keep) {
-        return initial.clone();
-    }
-    match serde_json::from_value::<Model>(value) {
-        Ok(cut) if cut.process_ids().all(|pid| keep.contains(pid)) => cut,
-        _ => initial.clone(),
-    }
-}
-
-/// Drops every process not in `keep`, and its grants, from a serialized Model.
-fn retain_processes(value: &mut serde_json::Value, keep: &BTreeSet<&str>) -> bool {
-    let Some(model) = value.as_object_mut() else {
-        return false;
-    };
-    let Some(serde_json::Value::Object(processes)) = model.get_mut("processes") else {
-        return false;
-    };
-    processes.retain(|pid, _| keep.contains(pid.as_str()));
-    let Some(serde_json::Value::Object(grants)) = model.get_mut("grants") else {
-        return false;
-    };
-    for scope_grants in grants.values_mut() {
-        let Some(scope_grants) = scope_grants.as_object_mut() else {
-            return false;
-        };
-        scope_grants.retain(|pid, _| keep.contains(pid.as_str()));
-    }
-    grants.retain(|_, scope_grants| scope_grants.as_object().is_some_and(|g| !g.is_empty()));
-    true
+    cut
 }
 
 /// Which processes may sit in a scope or session during the epoch.
@@ -168,7 +140,7 @@ struct GrantReach {
 }
 
 impl GrantReach {
-    fn new(calls: &[CallRecord], checked: &[usize], initial: &Model) -> Self {
+    fn new(calls: &[&CallRecord], checked: &[usize], initial: &Model) -> Self {
         let mut reach = GrantReach {
             by_scope: BTreeMap::new(),
             by_session: BTreeMap::new(),
@@ -225,8 +197,9 @@ impl GrantReach {
     }
 
     /// The processes `op` can touch; `None` for every process.
-    fn touched(&self, op: &Op) -> Option<BTreeSet<String>> {
-        let one = |pid: &str| Some(BTreeSet::from([pid.to_owned()]));
+    /// Borrowed from `self` and `op`: this runs once per call of every seed.
+    fn touched<'s>(&'s self, op: &'s Op) -> Option<BTreeSet<&'s str>> {
+        let one = |pid: &'s str| Some(BTreeSet::from([pid]));
         if let Some(pid) = op.single_process() {
             return one(pid);
         }
@@ -236,17 +209,27 @@ impl GrantReach {
             | Op::HasHandleGrant { process_id, .. }
             | Op::HandleGrantsForProcess { process_id } => one(process_id),
             Op::TransferHandleGrants { process_ids, .. } => {
-                Some(process_ids.iter().cloned().collect())
+                Some(process_ids.iter().map(String::as_str).collect())
             }
-            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => {
-                Some(self.by_scope.get(&scope.id()).cloned().unwrap_or_default())
-            }
-            Op::DeleteSession { session_id } => {
-                Some(self.by_session.get(session_id).cloned().unwrap_or_default())
-            }
+            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => Some(
+                self.by_scope
+                    .get(&scope.id())
+                    .map(borrowed)
+                    .unwrap_or_default(),
+            ),
+            Op::DeleteSession { session_id } => Some(
+                self.by_session
+                    .get(session_id)
+                    .map(borrowed)
+                    .unwrap_or_default(),
+            ),
             _ => None,
         }
     }
+}
+
+fn borrowed(pids: &BTreeSet<String>) -> BTreeSet<&str> {
+    pids.iter().map(String::as_str).collect()
 }
 
 /// Union-find over process ids.

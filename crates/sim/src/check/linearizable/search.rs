@@ -37,6 +37,7 @@ use super::entry::{self, Entry};
 use super::explain;
 use super::fingerprint::{Chains, Undo, zobrist_keys};
 use super::matching::Expect;
+use super::nows;
 use super::partition::{self, Part};
 use super::reveal;
 use super::tokens::{self, LeaseTokens};
@@ -45,12 +46,12 @@ use super::verdict::{LinearizedCall, NonLinearizable, SearchOutcome};
 /// Checks one partition.
 pub(super) fn check_partition(
     part: &Part,
-    calls: &[CallRecord],
+    calls: &[&CallRecord],
     tokens: &LeaseTokens,
     initial: &Model,
     budget: SearchBudget,
 ) -> SearchOutcome {
-    let part_calls = || part.calls.iter().map(|&i| &calls[i]);
+    let part_calls = || part.calls.iter().map(|&i| calls[i]);
     if let Some((_, second, why)) = tokens::conflict(part_calls()) {
         let failure = NonLinearizable {
             processes: part.processes.clone(),
@@ -342,6 +343,8 @@ impl<'e, 'a> Search<'e, 'a> {
     /// expiry too, though only kinds must match), then those after which one fits, then the
     /// rest, each group latest invocation first.
     /// Pairs that change nothing or pass the frontier are left out (never worth placing).
+    /// Besides each call's own candidates, the `now` the node's state makes a turning point
+    /// is tried (`nows::on_state`, Z50).
     fn rank_optional(&mut self, top: usize) -> Vec<(usize, u64)> {
         let Some(choices) = self.nodes[top].choices.as_ref() else {
             return Vec::new();
@@ -353,8 +356,12 @@ impl<'e, 'a> Search<'e, 'a> {
             .map(|&x| choices.limit(x, self.entries[x].deadline_ms))
             .collect();
         let (mut exact, mut helpful, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+        let entries = self.entries;
         for (&x, limit) in optional.iter().zip(limits) {
-            for &now in &self.entries[x].nows {
+            let model = &self.models[self.nodes[top].model];
+            // Z50: where the state decides when the call starts to succeed.
+            let extra = nows::on_state(&entries[x], model).filter(|n| !entries[x].nows.contains(n));
+            for now in entries[x].nows.iter().copied().chain(extra) {
                 if self.frontier_after(top, &self.entries[x], now, true) > limit {
                     continue;
                 }

@@ -1,7 +1,7 @@
 //! Indefinite calls (A2): lost requests and lost responses may or may not have taken effect,
 //! possibly after their caller gave up.
 
-use procreg::PluginError;
+use procreg::{PluginError, ProcessLease};
 use procreg_reference::OpOutput;
 use serde_json::json;
 
@@ -210,4 +210,91 @@ fn a2_a_lost_append_stays_optional_when_another_could_have_made_the_event() {
     let lost = b.lost("a", append("p1", json!({"n": 9})), 10, None, None);
     b.run("r", events_after("p1", 0), 20, 22, 25);
     assert!(!revealed(&b, &initial)[lost].1);
+}
+
+/// The shape of explorer seed 3900 (recovery, memory, heavy): a lost claim whose request met
+/// a live lease at its invocation took effect the instant that lease expired, a retry of it
+/// never ran, and the next claim's fencing token counts only the first.
+fn superseded_at_expiry(first_lost_invoke: u64) -> Builder {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.run("a", claim("p1", "a", 100), 240, 241, 242); // live until 341
+    let took_effect = first_lost_invoke.max(341);
+    b.lost(
+        "b",
+        claim("p1", "b", 100),
+        first_lost_invoke,
+        Some(took_effect),
+        Some(first_lost_invoke + 51),
+    );
+    b.lost("b", claim("p1", "b", 100), 398, None, Some(449));
+    b.run("c", claim("p1", "c", 100), 442, 443, 444);
+    b.at("c", get("p1"), 444);
+    b
+}
+
+#[test]
+fn z50_lost_claim_may_take_effect_when_the_lease_it_supersedes_expires() {
+    let b = superseded_at_expiry(340);
+    // The response-dropped claim ran at 341 (fencing 2, live until 441), so c got 3.
+    assert_eq!(b.lease(4).fencing_token, 3);
+    let verdict = b.check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn z50_lost_claim_invoked_too_late_cannot_explain_the_next_fencing_token() {
+    let mut b = superseded_at_expiry(344);
+    // Invoked at 344 it lives until 444 at least, so c's claim at 443 is held; c is told
+    // fencing 3 anyway, as if the lost claim had run unseen before its invocation.
+    assert!(matches!(
+        &b.calls[4].outcome,
+        Some(Err(PluginError::LeaseHeld { .. }))
+    ));
+    let lease = ProcessLease {
+        process_id: "p1".to_owned(),
+        owner_id: "c".to_owned(),
+        lease_token: "lease-3".to_owned(),
+        fencing_token: 3,
+        claimed_at_ms: 443,
+        expires_at_ms: 543,
+    };
+    b.tell(4, Ok(OpOutput::Lease(lease)));
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&4), "{verdict}");
+}
+
+/// The shape of explorer seed 3646 (events, heavy): a lost completion took effect in the
+/// millisecond an append of another event type did, and only the record's `updated_at_ms`
+/// (echoed by a later, idempotent completion) shows when.
+fn completed_in_an_appends_millisecond(told_updated: u64) -> Builder {
+    let mut b = Builder::new();
+    b.at("setup", register("p1"), 1);
+    b.run("w0", append("p1", json!({"note": 0})), 142, 143, 144);
+    b.lost("w1", complete("p1", json!("ok")), 142, Some(143), Some(193));
+    let again = b.run("w0", complete("p1", json!("ok")), 146, 147, 148);
+    let Some(Ok(OpOutput::Record(mut record))) = b.calls[again].outcome.clone() else {
+        panic!("no record");
+    };
+    assert_eq!(
+        record.updated_at_ms, 143,
+        "the first completion's record (C2)"
+    );
+    record.updated_at_ms = told_updated;
+    b.tell(again, Ok(OpOutput::Record(record)));
+    b
+}
+
+#[test]
+fn z51_lost_completion_may_share_its_millisecond_with_a_seen_event() {
+    let verdict = completed_in_an_appends_millisecond(143).check();
+    assert!(verdict.is_linearizable(), "{verdict}");
+}
+
+#[test]
+fn z51_completion_time_no_call_could_write_is_not_linearizable() {
+    // 141: before the lost completion was invoked, and no other call completes.
+    let b = completed_in_an_appends_millisecond(141);
+    let verdict = b.check();
+    assert!(violation(&verdict).stuck.contains(&3), "{verdict}");
 }
