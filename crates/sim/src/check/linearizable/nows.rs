@@ -147,9 +147,9 @@ fn indefinite(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64>, bool) {
     (values, truncated)
 }
 
-/// Timestamps a partition's definite answers revealed, per process.
+/// Timestamps a partition's definite answers revealed, per process. Borrows from the
+/// history it reads (a partition's calls), copying nothing.
 #[derive(Default)]
-/// Borrows from the history it reads (a partition's calls), copying nothing.
 pub(super) struct Observed<'a> {
     by_process: BTreeMap<&'a str, Seen<'a>>,
 }
