@@ -61,7 +61,23 @@ struct Shared {
     timer_seq: Cell<u64>,
     spawned: RefCell<Vec<(String, LocalFuture)>>,
     current: Cell<Option<TaskId>>,
-    labels: RefCell<BTreeMap<TaskId, String>>,
+    labels: RefCell<BTreeMap<TaskId, Label>>,
+}
+
+/// What a task said it waits on: a text, or a function that writes it only when a report
+/// asks (a link call sets one per call, and reports are rare).
+enum Label {
+    Text(String),
+    Lazy(Box<dyn Fn() -> String>),
+}
+
+impl Label {
+    fn text(&self) -> String {
+        match self {
+            Label::Text(text) => text.clone(),
+            Label::Lazy(write) => write(),
+        }
+    }
 }
 
 thread_local! {
@@ -316,7 +332,7 @@ impl Executor {
             .map(|(id, task)| BlockedTask {
                 id: *id,
                 name: task.name.clone(),
-                waiting_on: labels.get(id).cloned(),
+                waiting_on: labels.get(id).map(Label::text),
             })
             .collect()
     }
@@ -337,6 +353,16 @@ pub fn now_ms() -> Option<u64> {
 /// Records what the current task is about to wait on (shown in quiescence reports); `None`
 /// clears it. Outside a task it does nothing.
 pub fn waiting_on(label: Option<String>) {
+    set_label(label.map(Label::Text));
+}
+
+/// [`waiting_on`] with a label written only if a quiescence report reads it (`label` must
+/// give the same text whenever it is called while the task waits).
+pub fn waiting_on_lazy(label: impl Fn() -> String + 'static) {
+    set_label(Some(Label::Lazy(Box::new(label))));
+}
+
+fn set_label(label: Option<Label>) {
     with_context(|shared| {
         if let Some(id) = shared.current.get() {
             let mut labels = shared.labels.borrow_mut();

@@ -28,7 +28,7 @@ use procreg::{Clock, PluginError, ProcessRegistry};
 use procreg_reference::{Op, OpOutput, execute_op};
 
 use crate::clock::SimClock;
-use crate::executor::{sleep, waiting_on};
+use crate::executor::{sleep, waiting_on, waiting_on_lazy};
 use crate::history::History;
 use crate::plan::{FaultPlan, LinkFault};
 
@@ -133,7 +133,15 @@ impl FaultyLink {
             None
         };
         let id = self.record_invoke(client, op);
-        waiting_on(Some(format!("{client}: {} (call #{id})", op.method_name())));
+        let state = Rc::clone(&self.state);
+        // Written only if a quiescence report asks: from the history, which holds the call.
+        waiting_on_lazy(move || {
+            let history = state.history.borrow();
+            match history.calls().get(id) {
+                Some(call) => format!("{}: {} (call #{id})", call.client, call.op.method_name()),
+                None => format!("call #{id}"),
+            }
+        });
         let delay = match fault {
             Some(LinkFault::Delay { delay_ms }) => delay_ms,
             _ => 0,

@@ -63,9 +63,20 @@ pub const WORKLOAD: Workload = Workload {
     shape,
     settle_ms: 4_000,
     completes_every_process: true,
-    start,
+    start: start_with::<PROCESSES>,
     history_check: None,
 };
+
+/// The `recovery` workload with `N` processes instead of [`PROCESSES`], for benchmarks that
+/// want longer seeds (11 processes make about 200 calls a seed). Same clients, plan shape and
+/// checks; not in the catalogue, so a failure it reports cannot be replayed by name.
+pub const fn with_processes<const N: usize>() -> Workload {
+    Workload {
+        name: "recovery-scaled",
+        start: start_with::<N>,
+        ..WORKLOAD
+    }
+}
 
 fn shape(registry_crashes: bool) -> PlanShape {
     let mut clients = vec!["registrar".to_owned()];
@@ -135,7 +146,7 @@ struct Shared {
     crashes: Vec<Vec<u64>>,
 }
 
-fn start(start: Start<'_>) -> WorkloadCheck {
+fn start_with<const N: usize>(start: Start<'_>) -> WorkloadCheck {
     let (crashes, stalls) = worker_faults(start.plan);
     let shared = Rc::new(Shared {
         crew: Crew::new(start.deadline_ms, stalls),
@@ -144,7 +155,7 @@ fn start(start: Start<'_>) -> WorkloadCheck {
     });
     start
         .executor
-        .spawn("registrar", registrar(Rc::clone(&shared)));
+        .spawn("registrar", registrar(Rc::clone(&shared), N));
     Box::new(move |run| shared.crew.check(&run.history))
 }
 
@@ -170,11 +181,11 @@ fn worker_faults(plan: &FaultPlan) -> (Vec<Vec<u64>>, Vec<Vec<PendingStall>>) {
     (crashes, stalls)
 }
 
-async fn registrar(shared: Rc<Shared>) {
+async fn registrar(shared: Rc<Shared>, processes: usize) {
     let client = shared
         .crew
         .client(Rc::new(shared.link.clone()), "registrar");
-    register_processes(&client).await;
+    register_n(&client, processes).await;
     for worker in 0..WORKERS {
         spawn(worker_name(worker), worker_main(Rc::clone(&shared), worker));
     }
@@ -182,7 +193,12 @@ async fn registrar(shared: Rc<Shared>) {
 
 /// Registers the [`PROCESSES`] processes, retrying each (R4).
 pub async fn register_processes(client: &Client) {
-    for index in 0..PROCESSES {
+    register_n(client, PROCESSES).await;
+}
+
+/// Registers processes `p0..p{processes}`, retrying each (R4).
+async fn register_n(client: &Client, processes: usize) {
+    for index in 0..processes {
         let registration =
             ProcessRegistration::new(process_id(index), ProcessScope::session("owner"), "host")
                 .with_input(json!({ "index": index }))

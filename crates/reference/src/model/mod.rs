@@ -88,9 +88,7 @@ impl Model {
     /// untouched (A2).
     pub fn apply(&mut self, op: &Op, now_ms: u64) -> Result<OpOutput, PluginError> {
         Ok(match op {
-            Op::Register { registration } => {
-                OpOutput::Record(self.register_process(registration.clone(), now_ms)?)
-            }
+            Op::Register { registration } => OpOutput::Record(self.register(registration, now_ms)?),
             Op::GetProcess { process_id } => OpOutput::MaybeRecord(self.get_process(process_id)),
             Op::SetExternalRef {
                 process_id,

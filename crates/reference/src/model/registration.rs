@@ -1,7 +1,7 @@
 //! Registration and records: R1-R7, X1-X3 and the recovery worklist N1.
 
-use std::collections::BTreeSet;
-
+use std::cell::RefCell;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use procreg::{
@@ -22,8 +22,17 @@ impl Model {
         registration: ProcessRegistration,
         now_ms: u64,
     ) -> Result<ProcessRecord, PluginError> {
+        self.register(&registration, now_ms)
+    }
+
+    /// [`Model::register_process`] on a borrowed registration (normalizing copies it anyway).
+    pub(super) fn register(
+        &mut self,
+        registration: &ProcessRegistration,
+        now_ms: u64,
+    ) -> Result<ProcessRecord, PluginError> {
         let normalized = normalize_registration(registration)?;
-        let registration_hash = procreg::canonical::hash(&normalized);
+        let registration_hash = registration_hash(&normalized);
         if let Some(existing) = self.processes.get(&normalized.id) {
             // R4: idempotent start, whatever the status; R5: a different registration.
             return if existing.record.registration_hash == registration_hash {
@@ -115,7 +124,7 @@ impl Model {
 
 /// Checks a registration (R1) and normalizes it (V2 scope, R2 core types).
 fn normalize_registration(
-    registration: ProcessRegistration,
+    registration: &ProcessRegistration,
 ) -> Result<ProcessRegistration, PluginError> {
     let invalid = |reason: String| PluginError::InvalidRegistration {
         process_id: registration.id.clone(),
@@ -144,6 +153,65 @@ fn normalize_registration(
             host_profile_id: provenance.host_profile_id.clone(),
         },
     })
+}
+
+/// How many recent registrations [`registration_hash`] remembers per thread.
+const REMEMBERED_HASHES: usize = 32;
+
+thread_local! {
+    /// Recently hashed normalized registrations and their hashes, oldest first. The hash is a
+    /// pure function of the registration, so this memo changes no answer; it spares the
+    /// canonical JSON and SHA-256 of a registration seen again (a client's retry, the
+    /// linearizability checker replaying one register call on many candidate states).
+    static HASHES: RefCell<VecDeque<(ProcessRegistration, String)>> =
+        const { RefCell::new(VecDeque::new()) };
+}
+
+/// `hash(normalized)` (R4, J1), remembered for the last [`REMEMBERED_HASHES`] registrations.
+fn registration_hash(normalized: &ProcessRegistration) -> String {
+    HASHES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some((_, hash)) = memo.iter().find(|(seen, _)| same_text(seen, normalized)) {
+            return hash.clone();
+        }
+        let hash = procreg::canonical::hash(normalized);
+        if memo.len() == REMEMBERED_HASHES {
+            memo.pop_front();
+        }
+        memo.push_back((normalized.clone(), hash.clone()));
+        hash
+    })
+}
+
+/// Whether two registrations certainly have one canonical text: equal, with JSON numbers
+/// compared by representation (`0.0 == -0.0` as `f64`, but their texts differ) and object
+/// entries in one order. `false` only costs a hash.
+fn same_text(a: &ProcessRegistration, b: &ProcessRegistration) -> bool {
+    a.id == b.id
+        && a.event_types == b.event_types
+        && a.provenance == b.provenance
+        && same_json(&a.input, &b.input)
+}
+
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), x.is_f64(), y.is_f64()) {
+            (Some(fx), true, true) => y.as_f64().is_some_and(|fy| fx.to_bits() == fy.to_bits()),
+            (_, false, false) => x == y,
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
+        }
+        (x, y) => x == y,
+    }
 }
 
 /// Why the declared event types are not acceptable, if they are not (R1).

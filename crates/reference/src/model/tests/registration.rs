@@ -161,3 +161,39 @@ fn n1_lists_running_records_ascending() {
         .collect();
     assert_eq!(ids, ["a", "c"]);
 }
+
+#[test]
+fn r5_remembered_hash_tells_negative_zero_from_zero() {
+    // `0.0 == -0.0` as f64, but their canonical texts differ (J1): the hash memo must not
+    // hand one the other's hash.
+    for (first, second) in [(json!(0.0), json!(-0.0)), (json!(-0.0), json!(0.0))] {
+        let mut model = Model::new();
+        model
+            .register_process(registration("p1").with_input(first.clone()), 0)
+            .unwrap();
+        let again = model.register_process(registration("p1").with_input(first), 1);
+        assert!(
+            again.is_ok(),
+            "the same input again is R4's idempotent start"
+        );
+        let other = model.register_process(registration("p1").with_input(second), 2);
+        assert_eq!(other.unwrap_err().kind(), ErrorKind::RegistrationConflict);
+    }
+}
+
+#[test]
+fn r4_remembered_hash_is_the_canonical_hash() {
+    let mut model = Model::new();
+    let reg = registration("p1").with_input(json!({"b": [1, 2.5], "a": null}));
+    let first = model.register_process(reg.clone(), 0).unwrap();
+    let mut fresh = Model::new();
+    let again = fresh.register_process(reg, 0).unwrap();
+    assert_eq!(first.registration_hash, again.registration_hash);
+    let expected = procreg::canonical::hash(&procreg::ProcessRegistration {
+        id: first.id.clone(),
+        input: first.input.clone(),
+        event_types: first.event_types.clone(),
+        provenance: first.provenance.clone(),
+    });
+    assert_eq!(first.registration_hash, expected);
+}

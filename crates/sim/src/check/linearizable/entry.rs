@@ -67,7 +67,7 @@ pub(super) fn entries<'a>(
     entries
 }
 
-fn entry<'a>(call: &'a CallRecord, observed: &Observed, processes: &[String]) -> Entry<'a> {
+fn entry<'a>(call: &'a CallRecord, observed: &Observed<'a>, processes: &[String]) -> Entry<'a> {
     let (required, expect) = match &call.outcome {
         Some(Ok(output)) => (true, Expect::Output(output)),
         Some(Err(error)) if error.kind() != ErrorKind::Unavailable => {

@@ -36,7 +36,7 @@ pub(super) const MAX_CANDIDATES: usize = 16;
 const EXPIRY_CANDIDATES: usize = 3;
 
 /// The candidates for `call`, in trying order, and whether the list was capped.
-pub(super) fn candidates(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
+pub(super) fn candidates(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64>, bool) {
     let invoke = call.invoke_ms;
     if !depends_on_now(&call.op) {
         return (vec![invoke], false);
@@ -126,7 +126,7 @@ fn revealed_now(op: &Op, output: &OpOutput) -> Option<u64> {
 
 /// Candidates for an indefinite mutation (see the module docs): what the answers point at
 /// first (most often right), then the window's ends.
-fn indefinite(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
+fn indefinite(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64>, bool) {
     let invoke = call.invoke_ms;
     let pid = call.op.single_process().unwrap_or_default();
     let mut values = observed
@@ -147,26 +147,27 @@ fn indefinite(call: &CallRecord, observed: &Observed) -> (Vec<u64>, bool) {
     (values, truncated)
 }
 
-/// Timestamps a partition's definite answers revealed, per process.
+/// Timestamps a partition's definite answers revealed, per process. Borrows from the
+/// history it reads (a partition's calls), copying nothing.
 #[derive(Default)]
-pub(super) struct Observed {
-    by_process: BTreeMap<String, Seen>,
+pub(super) struct Observed<'a> {
+    by_process: BTreeMap<&'a str, Seen<'a>>,
 }
 
 #[derive(Default)]
-struct Seen {
+struct Seen<'a> {
     created: Vec<u64>,
     /// (updated_at_ms, external ref) of every record seen
-    updated: Vec<(u64, Option<ProcessExternalRef>)>,
-    events: Vec<ProcessEvent>,
-    leases: Vec<ProcessLease>,
+    updated: Vec<(u64, Option<&'a ProcessExternalRef>)>,
+    events: Vec<&'a ProcessEvent>,
+    leases: Vec<&'a ProcessLease>,
     /// (holder owner id, expires_at_ms, invoke_ms of the call told so)
-    held: Vec<(String, u64, u64)>,
+    held: Vec<(&'a str, u64, u64)>,
 }
 
-impl Observed {
+impl<'a> Observed<'a> {
     /// Collects what the definite answers among `calls` reveal.
-    pub(super) fn collect<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
+    pub(super) fn collect(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
         let mut observed = Observed::default();
         for call in calls {
             match &call.outcome {
@@ -176,7 +177,7 @@ impl Observed {
                     holder_owner_id,
                     expires_at_ms,
                 })) => observed.seen(process_id).held.push((
-                    holder_owner_id.clone(),
+                    holder_owner_id.as_str(),
                     *expires_at_ms,
                     call.invoke_ms,
                 )),
@@ -186,29 +187,22 @@ impl Observed {
         observed
     }
 
-    fn seen(&mut self, pid: &str) -> &mut Seen {
-        if self.by_process.contains_key(pid) {
-            // Most answers name a process seen before: no copy of its id.
-            return self
-                .by_process
-                .get_mut(pid)
-                .expect("the key was just found");
-        }
-        self.by_process.entry(pid.to_owned()).or_default()
+    fn seen(&mut self, pid: &'a str) -> &mut Seen<'a> {
+        self.by_process.entry(pid).or_default()
     }
 
-    fn add_record(&mut self, record: &ProcessRecord) {
+    fn add_record(&mut self, record: &'a ProcessRecord) {
         let seen = self.seen(&record.id);
         seen.created.push(record.created_at_ms);
         seen.updated
-            .push((record.updated_at_ms, record.external_ref.clone()));
+            .push((record.updated_at_ms, record.external_ref.as_ref()));
     }
 
-    fn add_event(&mut self, event: &ProcessEvent) {
-        self.seen(&event.process_id).events.push(event.clone());
+    fn add_event(&mut self, event: &'a ProcessEvent) {
+        self.seen(&event.process_id).events.push(event);
     }
 
-    fn add_output(&mut self, output: &OpOutput) {
+    fn add_output(&mut self, output: &'a OpOutput) {
         match output {
             OpOutput::Record(record) | OpOutput::MaybeRecord(Some(record)) => {
                 self.add_record(record)
@@ -220,13 +214,13 @@ impl Observed {
             OpOutput::Append(result) => self.add_event(&result.event),
             OpOutput::Event(event) => self.add_event(event),
             OpOutput::Events(events) => events.iter().for_each(|e| self.add_event(e)),
-            OpOutput::Lease(lease) => self.seen(&lease.process_id).leases.push(lease.clone()),
+            OpOutput::Lease(lease) => self.seen(&lease.process_id).leases.push(lease),
             _ => {}
         }
     }
 }
 
-impl Seen {
+impl Seen<'_> {
     /// Values of `now` that would make `op` write something the partition saw.
     fn suggestions(&self, op: &Op) -> Vec<u64> {
         match op {
@@ -323,7 +317,7 @@ impl Seen {
         let unexplained = || {
             self.held
                 .iter()
-                .filter(|(holder, expires, _)| holder == owner && !explained(*expires))
+                .filter(|(holder, expires, _)| *holder == owner && !explained(*expires))
         };
         // The reported expiries first (exact), then the looser bounds.
         let mut values: Vec<u64> = unexplained()
