@@ -6,7 +6,7 @@ use std::path::Path;
 
 use procreg::ErrorKind;
 use procreg_reference::{Op, OpOutput};
-use procreg_sim::{LinkFault, MemoryTarget, SimFileTarget};
+use procreg_sim::{MemoryTarget, SimFileTarget};
 
 use super::super::parse::parse_text;
 use super::super::write::{lease_step_text, op_text};
@@ -188,5 +188,4 @@ fn each_fault_word_does_what_it_says_and_the_checkers_judge_the_run() {
         ));
         assert_eq!(run.registry_crashes.len(), usize::from(durable));
     }
-    let _ = LinkFault::Duplicate;
 }
