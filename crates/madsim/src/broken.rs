@@ -25,9 +25,8 @@ use procreg::{
     ProcessRegistration, ProcessRegistry, ProcessScope, ProcessSessionDeleteReport, SharedClock,
 };
 use procreg_reference::MemoryRegistry;
-use procreg_reference::storage::{Storage, StorageError, StoreLock};
 use procreg_sim::rng::SimRng;
-use procreg_sim::{SimFileTarget, SimStorage, SimTarget};
+use procreg_sim::{LyingSync, SimFileTarget, SimTarget};
 
 /// Whole wall-clock seconds since the Unix epoch: the bug reads these, not the injected clock.
 fn wall_seconds() -> u64 {
@@ -214,34 +213,6 @@ impl SimTarget for WallClockTarget {
     ) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
         drop(old);
         self.open(clock).await
-    }
-}
-
-/// A disk whose `sync` does nothing: appended bytes stay pending, so a crash drops them.
-#[derive(Debug)]
-struct LyingSync(SimStorage);
-
-impl Storage for LyingSync {
-    fn append(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.append(name, bytes)
-    }
-    fn sync(&self, _name: &str) -> Result<(), StorageError> {
-        Ok(()) // the bug: acknowledged, never persisted
-    }
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0.read(name)
-    }
-    fn replace(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.replace(name, bytes)
-    }
-    fn remove(&self, name: &str) -> Result<(), StorageError> {
-        self.0.remove(name)
-    }
-    fn list(&self) -> Result<Vec<String>, StorageError> {
-        self.0.list()
-    }
-    fn lock(&self) -> Result<StoreLock, StorageError> {
-        self.0.lock()
     }
 }
 

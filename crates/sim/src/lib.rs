@@ -20,7 +20,7 @@ pub use executor::{BlockedTask, Executor, RunOutcome, TaskId};
 pub use history::{CallId, CallRecord, History};
 pub use link::FaultyLink;
 pub use plan::{CrashEvent, FaultLevel, FaultPlan, LinkFault, LinkFaultAt, Partition, PlanShape};
-pub use storage::{CrashFate, SimStorage, StorageStats};
+pub use storage::{CrashFate, LyingSync, SimStorage, StorageStats};
 pub use target::{MemoryTarget, SimTarget};
 pub use target_file::SimFileTarget;
 pub use world::{RunEnd, RunReport, World, WorldBuilder};

@@ -17,9 +17,9 @@ mod storage_common;
 use std::sync::Arc;
 
 use procreg::{ErrorKind, ManualClock, PluginError};
-use procreg_reference::{FileRegistry, Op, OpOutput, Storage, StorageError, StoreLock};
+use procreg_reference::{FileRegistry, Op, OpOutput, Storage};
 use procreg_sim::check::{ReopenProbe, check_durability};
-use procreg_sim::{CrashFate, SimStorage};
+use procreg_sim::{CrashFate, LyingSync, SimStorage};
 use storage_common::{Runner, block_on, open, reopened_prefix, script};
 
 const START_MS: u64 = 1_000_000;
@@ -72,35 +72,6 @@ impl Disk for SimStorage {
     }
 }
 
-/// Test-only broken storage: `sync` claims success without syncing ("fsync skipped before
-/// acknowledging"). Everything else is SimStorage.
-#[derive(Debug)]
-struct SkipsSync(SimStorage);
-
-impl Storage for SkipsSync {
-    fn append(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.append(name, bytes)
-    }
-    fn sync(&self, _name: &str) -> Result<(), StorageError> {
-        Ok(())
-    }
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0.read(name)
-    }
-    fn replace(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.replace(name, bytes)
-    }
-    fn remove(&self, name: &str) -> Result<(), StorageError> {
-        self.0.remove(name)
-    }
-    fn list(&self) -> Result<Vec<String>, StorageError> {
-        self.0.list()
-    }
-    fn lock(&self) -> Result<StoreLock, StorageError> {
-        self.0.lock()
-    }
-}
-
 struct Broken(SimStorage);
 
 impl Disk for Broken {
@@ -108,7 +79,7 @@ impl Disk for Broken {
         &self.0
     }
     fn storage(&self) -> Arc<dyn Storage> {
-        Arc::new(SkipsSync(self.0.handle()))
+        Arc::new(LyingSync(self.0.handle()))
     }
 }
 

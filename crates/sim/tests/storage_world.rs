@@ -9,15 +9,14 @@ use procreg::{
     PluginError, ProcessAwaitOutput, ProcessEventAppendRequest, ProcessHandleDescriptor,
     ProcessRegistration, ProcessRegistry, ProcessScope, SharedClock,
 };
-use procreg_reference::{
-    FileOptions, FileRegistry, Model, Op, OpOutput, Storage, StorageError, StoreLock,
-};
+use procreg_reference::{FileOptions, FileRegistry, Model, Op, OpOutput};
 use procreg_sim::check::{check_durability, check_invariants};
 use procreg_sim::executor::sleep;
 use procreg_sim::plan::{CrashEvent, StorageFaults};
 use procreg_sim::rng::SimRng;
 use procreg_sim::{
-    Executor, FaultPlan, FaultyLink, RunReport, SimFileTarget, SimStorage, SimTarget, World,
+    Executor, FaultPlan, FaultyLink, LyingSync, RunReport, SimFileTarget, SimStorage, SimTarget,
+    World,
 };
 use serde_json::json;
 
@@ -170,35 +169,7 @@ fn a_seed_replays_identically_on_simstorage() {
     assert_eq!(a.probes, b.probes);
 }
 
-/// Test-only: SimStorage whose `sync` claims success without syncing.
-#[derive(Debug)]
-struct SkipsSync(SimStorage);
-
-impl Storage for SkipsSync {
-    fn append(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.append(name, bytes)
-    }
-    fn sync(&self, _name: &str) -> Result<(), StorageError> {
-        Ok(())
-    }
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0.read(name)
-    }
-    fn replace(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.replace(name, bytes)
-    }
-    fn remove(&self, name: &str) -> Result<(), StorageError> {
-        self.0.remove(name)
-    }
-    fn list(&self) -> Result<Vec<String>, StorageError> {
-        self.0.list()
-    }
-    fn lock(&self) -> Result<StoreLock, StorageError> {
-        self.0.lock()
-    }
-}
-
-/// FileRegistry over [`SkipsSync`], never snapshotting (snapshots use durable replaces).
+/// FileRegistry over [`LyingSync`], never snapshotting (snapshots use durable replaces).
 #[derive(Default)]
 struct SkipsSyncTarget {
     storage: SimStorage,
@@ -207,7 +178,7 @@ struct SkipsSyncTarget {
 
 impl SkipsSyncTarget {
     fn open_now(&mut self, clock: SharedClock) -> Result<Arc<dyn ProcessRegistry>, PluginError> {
-        let storage = Arc::new(SkipsSync(self.storage.handle()));
+        let storage = Arc::new(LyingSync(self.storage.handle()));
         let options = FileOptions {
             snapshot_every_records: 0,
         };

@@ -24,6 +24,7 @@
 //! more writes), [`SimStorage::flip_bit`] (D4: damage to durable bytes).
 
 mod crash;
+mod lying;
 #[cfg(test)]
 mod tests;
 
@@ -34,6 +35,7 @@ use procreg_reference::storage::check_name;
 use procreg_reference::{Storage, StorageError, StoreLock};
 
 pub use crash::CrashFate;
+pub use lying::LyingSync;
 
 /// Counters for reports; they survive crashes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
