@@ -24,6 +24,18 @@ impl Budget {
         }
     }
 
+    /// A budget of half the runs left, for one step of a larger minimization; hand it back
+    /// with [`Budget::absorb`].
+    pub fn half(&self) -> Budget {
+        Budget::new(self.runs_left / 2)
+    }
+
+    /// Charges the runs `part` (from [`Budget::half`]) made to this budget.
+    pub fn absorb(&mut self, part: Budget) {
+        self.runs_left = self.runs_left.saturating_sub(part.runs_made);
+        self.runs_made += part.runs_made;
+    }
+
     /// Takes one run; `false` when none is left.
     pub fn spend(&mut self) -> bool {
         if self.runs_left == 0 {

@@ -52,7 +52,7 @@ pub(super) fn shrink_plan(
 ) -> SeedOutcome {
     let all = entries(&outcome.plan);
     // At most half the budget: the steps matter more than the plan.
-    let mut share = Budget::new(budget.runs_left / 2);
+    let mut share = budget.half();
     let mut best: Option<SeedOutcome> = None;
     let kept = ddmin(all, &mut share, |candidate| {
         let plan = with_entries(&outcome.plan, candidate);
@@ -67,8 +67,7 @@ pub(super) fn shrink_plan(
         }
         fails
     });
-    budget.runs_left -= share.runs_made;
-    budget.runs_made += share.runs_made;
+    budget.absorb(share);
     match best {
         Some(best) if entries(&best.plan).len() == kept.len() => best,
         _ => outcome.clone(),
