@@ -16,6 +16,7 @@ use madsim::net::Endpoint;
 use procreg::PluginError;
 use procreg_conformance::explore::client::{LocalFuture, Transport};
 use procreg_reference::{Op, OpOutput};
+use procreg_sim::history::Outcome;
 
 use crate::cluster::{Cluster, SERVER_IP, SERVER_PORT};
 use crate::wire::{REQUEST_TAG, RESPONSE_TAG, Request, Response, decode, round_trip};
@@ -79,11 +80,7 @@ impl MadsimTransport {
 }
 
 impl Transport for MadsimTransport {
-    fn call<'a>(
-        &'a self,
-        client: &'a str,
-        op: &'a Op,
-    ) -> LocalFuture<'a, Result<OpOutput, PluginError>> {
+    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome> {
         let op = op.clone();
         Box::pin(async move {
             let cluster = &self.cluster;
@@ -92,12 +89,12 @@ impl Transport for MadsimTransport {
                 .history
                 .borrow_mut()
                 .invoke(client, op.clone(), now, epoch);
-            let result = self.round_trip(id, op).await;
+            let result = Outcome::new(self.round_trip(id, op).await);
             let now = cluster.now();
             cluster
                 .history
                 .borrow_mut()
-                .complete(id, result.clone(), now);
+                .complete(id, Outcome::clone(&result), now);
             result
         })
     }

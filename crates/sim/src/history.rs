@@ -5,9 +5,15 @@
 //! durability across crashes) and the failure report's timeline all read this one record, so a
 //! failure can always be explained from what the clients saw.
 
+use std::sync::Arc;
+
 use procreg::{ErrorKind, PluginError};
 use procreg_reference::{Op, OpOutput};
 use serde::{Deserialize, Serialize};
+
+/// What a call returned, shared by the client that got it and the history that records it:
+/// an answer (a page of records, an event) is built once and never copied to be kept.
+pub type Outcome = Arc<Result<OpOutput, PluginError>>;
 
 /// Index of a call in its history.
 pub type CallId = usize;
@@ -26,18 +32,23 @@ pub struct CallRecord {
     /// Virtual time at return; `None` if the call never returned (cancelled by a crash of the
     /// client or of the registry, or still blocked at the end of the run).
     pub return_ms: Option<u64>,
-    /// What the client got back, once it returned.
-    pub outcome: Option<Result<OpOutput, PluginError>>,
+    /// What the client got back, once it returned ([`CallRecord::outcome`] borrows it).
+    pub outcome: Option<Outcome>,
     /// Which incarnation of the registry executed the call (bumped at every registry crash); the
     /// one it was sent to when it never reached one.
     pub epoch: u32,
 }
 
 impl CallRecord {
+    /// What the client got back, once it returned.
+    pub fn outcome(&self) -> Option<&Result<OpOutput, PluginError>> {
+        self.outcome.as_deref()
+    }
+
     /// Whether the call may or may not have taken effect: it never returned, or returned
     /// `Unavailable` (A2). The linearizability checker treats such calls as optional.
     pub fn is_indefinite(&self) -> bool {
-        match &self.outcome {
+        match self.outcome() {
             None => true,
             Some(Err(e)) => e.kind() == ErrorKind::Unavailable,
             Some(Ok(_)) => false,
@@ -46,7 +57,7 @@ impl CallRecord {
 
     /// Whether the call returned a definite error (took no effect, A2).
     pub fn is_definite_error(&self) -> bool {
-        matches!(&self.outcome, Some(Err(e)) if e.kind() != ErrorKind::Unavailable)
+        matches!(self.outcome(), Some(Err(e)) if e.kind() != ErrorKind::Unavailable)
     }
 }
 
@@ -77,16 +88,17 @@ impl History {
         id
     }
 
-    /// Records the return of call `id`. Completing an unknown or already completed call is a
-    /// bug in the simulator and panics.
-    pub fn complete(&mut self, id: CallId, outcome: Result<OpOutput, PluginError>, return_ms: u64) {
+    /// Records the return of call `id` (an owned result or an [`Outcome`] shared with the
+    /// client). Completing an unknown or already completed call is a bug in the simulator and
+    /// panics.
+    pub fn complete(&mut self, id: CallId, outcome: impl Into<Outcome>, return_ms: u64) {
         let call = &mut self.calls[id];
         assert!(call.outcome.is_none(), "call {id} completed twice");
         assert!(
             return_ms >= call.invoke_ms,
             "call {id} returned before it was invoked"
         );
-        call.outcome = Some(outcome);
+        call.outcome = Some(outcome.into());
         call.return_ms = Some(return_ms);
     }
 

@@ -29,7 +29,7 @@ use procreg_reference::{Op, OpOutput, execute_op};
 
 use crate::clock::SimClock;
 use crate::executor::{sleep, waiting_on, waiting_on_lazy};
-use crate::history::History;
+use crate::history::{History, Outcome};
 use crate::plan::{FaultPlan, LinkFault};
 
 struct LinkState {
@@ -106,16 +106,15 @@ impl FaultyLink {
     ///
     /// # Errors
     /// What the registry returned, or `Unavailable` when the link lost the call.
-    pub async fn call(&self, client: &str, op: Op) -> Result<OpOutput, PluginError> {
+    pub async fn call(&self, client: &str, op: Op) -> Outcome {
         self.call_ref(client, &op).await
     }
 
     /// [`FaultyLink::call`] with a borrowed `op`, for a caller that resends it (the history
-    /// keeps its own copy either way).
+    /// keeps its own copy either way). The answer is shared with the history, not copied.
     ///
-    /// # Errors
     /// What the registry returned, or `Unavailable` when the link lost the call.
-    pub async fn call_ref(&self, client: &str, op: &Op) -> Result<OpOutput, PluginError> {
+    pub async fn call_ref(&self, client: &str, op: &Op) -> Outcome {
         let index = {
             let mut counts = self.state.call_counts.borrow_mut();
             // The name is copied only on a client's first call.
@@ -147,11 +146,11 @@ impl FaultyLink {
             _ => 0,
         };
         sleep(self.state.plan.latency_ms + delay).await;
-        let result = self.deliver(id, client, op, fault.as_ref()).await;
+        let result = Outcome::new(self.deliver(id, client, op, fault.as_ref()).await);
         self.state
             .history
             .borrow_mut()
-            .complete(id, result.clone(), self.now());
+            .complete(id, Outcome::clone(&result), self.now());
         waiting_on(None);
         result
     }

@@ -171,7 +171,7 @@ fn after_reopen_calls(registry: &FileRegistry, runner: &mut Runner) -> usize {
         .history
         .calls()
         .iter()
-        .filter(|c| matches!(c.outcome, Some(Ok(OpOutput::Append(_)))))
+        .filter(|c| matches!(c.outcome(), Some(Ok(OpOutput::Append(_)))))
         .filter(
             |c| matches!(&c.op, Op::AppendEvent { request, .. } if request.replay_key.is_some()),
         )

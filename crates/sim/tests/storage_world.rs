@@ -55,7 +55,7 @@ async fn client(link: FaultyLink, name: String, rounds: u32) {
             owner_id: name.clone(),
             lease_ttl_ms: 500,
         };
-        if let Ok(OpOutput::Lease(lease)) = call(claim).await {
+        if let Ok(OpOutput::Lease(lease)) = &*call(claim).await {
             let renew = Op::RenewLease {
                 lease: lease.clone(),
                 lease_ttl_ms: 500,

@@ -215,7 +215,7 @@ fn read_answer(call: &CallRecord, lane: usize, lanes: &mut Lanes, bars: &mut Vec
         kind,
         detail: describe_op(&call.op),
     };
-    match &call.outcome {
+    match call.outcome() {
         None => lanes.0[lane].marks.push(mark(MarkKind::NoAnswer)),
         Some(Err(e)) if e.kind() == ErrorKind::Unavailable => {
             lanes.0[lane].marks.push(mark(MarkKind::Unavailable));

@@ -23,6 +23,7 @@ use procreg_reference::{Op, OpOutput};
 use procreg_sim::FaultyLink;
 use procreg_sim::check::Violation;
 use procreg_sim::executor::{now_ms, sleep};
+use procreg_sim::history::Outcome;
 
 /// Pause before retrying after `Unavailable`, virtual ms.
 pub const RETRY_BACKOFF_MS: u64 = 7;
@@ -34,12 +35,8 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// clock, or another simulator's network and clock.
 pub trait Transport {
     /// Sends `op` from `client` and resolves to what came back (`Unavailable` when it was
-    /// lost). The transport records the call in its history.
-    fn call<'a>(
-        &'a self,
-        client: &'a str,
-        op: &'a Op,
-    ) -> LocalFuture<'a, Result<OpOutput, PluginError>>;
+    /// lost). The transport records the call in its history, sharing the answer with it.
+    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome>;
 
     /// Virtual now, ms.
     fn now_ms(&self) -> u64;
@@ -49,11 +46,7 @@ pub trait Transport {
 }
 
 impl Transport for FaultyLink {
-    fn call<'a>(
-        &'a self,
-        client: &'a str,
-        op: &'a Op,
-    ) -> LocalFuture<'a, Result<OpOutput, PluginError>> {
+    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome> {
         Box::pin(FaultyLink::call_ref(self, client, op))
     }
 
@@ -148,26 +141,20 @@ impl Client {
         self.now() >= self.deadline_ms
     }
 
-    /// Sends `op` once.
-    ///
-    /// # Errors
-    /// What the registry or the link answered.
-    pub async fn call(&self, op: Op) -> Result<OpOutput, PluginError> {
+    /// Sends `op` once: what the registry or the link answered.
+    pub async fn call(&self, op: Op) -> Outcome {
         self.link.call(&self.name, &op).await
     }
 
     /// Sends an idempotent `op`, resending it after `Unavailable` until it gets a definite
-    /// answer or the deadline passes.
-    ///
-    /// # Errors
-    /// The definite error, or `Unavailable` once the deadline passed.
-    pub async fn retry(&self, op: Op) -> Result<OpOutput, PluginError> {
+    /// answer or the deadline passes: that answer, or `Unavailable` once the deadline passed.
+    pub async fn retry(&self, op: Op) -> Outcome {
         loop {
-            match self.link.call(&self.name, &op).await {
-                Err(e) if e.kind() == ErrorKind::Unavailable && !self.past_deadline() => {
-                    self.sleep(RETRY_BACKOFF_MS).await;
-                }
-                other => return other,
+            let answer = self.link.call(&self.name, &op).await;
+            if is_unavailable(&answer) && !self.past_deadline() {
+                self.sleep(RETRY_BACKOFF_MS).await;
+            } else {
+                return answer;
             }
         }
     }

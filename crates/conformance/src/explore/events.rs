@@ -129,11 +129,11 @@ fn history_check(run: &RunReport, link: &FaultyLink) -> Vec<Violation> {
 /// Retries an idempotent `op`; an answer other than `Unavailable` failing `ok` is noted.
 async fn expect(client: &Client, op: Op, ok: impl Fn(&OpOutput) -> bool) -> Option<OpOutput> {
     let result = client.retry(op.clone()).await;
-    match result {
-        Ok(output) if ok(&output) => Some(output),
+    match &*result {
+        Ok(output) if ok(output) => Some(output.clone()),
         result => {
-            if !is_unavailable(&result) {
-                client.unexpected(&op, &result);
+            if !is_unavailable(result) {
+                client.unexpected(&op, result);
             }
             None
         }
@@ -227,7 +227,7 @@ async fn acker(client: Client) {
                 expect(&client, ack, |o| matches!(o, OpOutput::Unit)).await;
             }
             let get = Op::GetProcess { process_id: p };
-            let terminal = matches!(client.retry(get).await, Ok(OpOutput::MaybeRecord(Some(r))) if r.is_terminal());
+            let terminal = matches!(&*client.retry(get).await, Ok(OpOutput::MaybeRecord(Some(r))) if r.is_terminal());
             quiet &= terminal;
         }
         if quiet {

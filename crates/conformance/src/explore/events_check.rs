@@ -65,7 +65,7 @@ pub fn check_events(history: &History, link: &FaultyLink, pids: &[String]) -> Ve
     let mut out = Vec::new();
     let mut by_key: KeyedAppends<'_> = BTreeMap::new();
     for call in history.calls() {
-        let Some(Ok(output)) = &call.outcome else {
+        let Some(Ok(output)) = call.outcome() else {
             continue;
         };
         if let (
@@ -168,7 +168,7 @@ fn check_acks(history: &History) -> Vec<Violation> {
     let acked: Vec<(&str, u64, u64)> = history
         .calls()
         .iter()
-        .filter_map(|call| match (&call.op, &call.outcome, call.return_ms) {
+        .filter_map(|call| match (&call.op, call.outcome(), call.return_ms) {
             (
                 Op::AckWake {
                     process_id,
@@ -183,7 +183,7 @@ fn check_acks(history: &History) -> Vec<Violation> {
     let mut out = Vec::new();
     for call in history.calls() {
         let (Op::WakeEventsAfter { process_id, .. }, Some(Ok(OpOutput::Events(events)))) =
-            (&call.op, &call.outcome)
+            (&call.op, call.outcome())
         else {
             continue;
         };

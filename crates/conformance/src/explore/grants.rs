@@ -232,13 +232,13 @@ async fn move_all(client: &Client, from: ProcessScope, to: ProcessScope) {
     let list = Op::ListHandleGrants {
         scope: from.clone(),
     };
-    let process_ids: Vec<String> = match client.retry(list.clone()).await {
+    let process_ids: Vec<String> = match &*client.retry(list.clone()).await {
         Ok(OpOutput::GrantEntries(entries)) => {
-            entries.into_iter().map(|e| e.grant.process_id).collect()
+            entries.iter().map(|e| e.grant.process_id.clone()).collect()
         }
         result => {
-            if !is_unavailable(&result) {
-                client.unexpected(&list, &result);
+            if !is_unavailable(result) {
+                client.unexpected(&list, result);
             }
             return;
         }

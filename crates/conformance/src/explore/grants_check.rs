@@ -137,7 +137,7 @@ struct Read {
 fn reads(history: &History, scopes: &[ProcessScope], pids: &[String]) -> Vec<Read> {
     let mut out = Vec::new();
     for call in history.calls() {
-        let (Some(Ok(output)), Some(return_ms)) = (&call.outcome, call.return_ms) else {
+        let (Some(Ok(output)), Some(return_ms)) = (call.outcome(), call.return_ms) else {
             continue;
         };
         let mut saw = |scope: &ProcessScope, pid: &str, value: bool| {
@@ -281,7 +281,7 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
             },
             Some(Ok(_)),
             Some(t_ret),
-        ) = (&t.op, &t.outcome, t.return_ms)
+        ) = (&t.op, t.outcome(), t.return_ms)
         else {
             continue;
         };
@@ -293,7 +293,7 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
                 Op::ListHandleGrants { scope },
                 Some(Ok(OpOutput::GrantEntries(entries))),
                 Some(r_ret),
-            ) = (&r.op, &r.outcome, r.return_ms)
+            ) = (&r.op, r.outcome(), r.return_ms)
             else {
                 continue;
             };

@@ -100,7 +100,10 @@ pub fn read_now(link: &FaultyLink, op: Op) -> Result<OpOutput, PluginError> {
     });
     executor.run(10_000);
     let answer = answer.borrow_mut().take();
-    answer.unwrap_or_else(|| Err(PluginError::unavailable("final read did not finish")))
+    answer.map_or_else(
+        || Err(PluginError::unavailable("final read did not finish")),
+        std::sync::Arc::unwrap_or_clone,
+    )
 }
 
 /// How the judge reads the registry after the run: `op` answered right now by a client no

@@ -205,7 +205,7 @@ async fn register_n(client: &Client, processes: usize) {
                 .with_event_type(ProcessEventType::plain("progress"));
         let op = Op::Register { registration };
         let result = client.retry(op.clone()).await;
-        if !matches!(result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
+        if !matches!(*result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
             client.unexpected(&op, &result);
         }
     }
@@ -237,11 +237,12 @@ pub async fn run_incarnation(crew: &Crew, client: &Client, worker: u32, incarnat
     let mut claims = 0u32;
     while !client.past_deadline() {
         let op = Op::ListNonTerminal;
-        let records = match client.call(op.clone()).await {
+        let answer = client.call(op.clone()).await;
+        let records = match &*answer {
             Ok(OpOutput::Records(records)) => records,
             result => {
-                if !is_unavailable(&result) {
-                    client.unexpected(&op, &result);
+                if !is_unavailable(result) {
+                    client.unexpected(&op, result);
                 }
                 client.sleep(IDLE_MS).await;
                 continue;
@@ -270,15 +271,15 @@ async fn run_one(crew: &Crew, client: &Client, worker: u32, pid: &str, owner: &s
     let get = Op::GetProcess {
         process_id: pid.to_owned(),
     };
-    match client.retry(get.clone()).await {
+    match &*client.retry(get.clone()).await {
         Ok(OpOutput::MaybeRecord(Some(record))) if record.is_terminal() => {
             release(client, &lease).await;
             return true;
         }
         Ok(OpOutput::MaybeRecord(Some(_))) => {}
         result => {
-            if !is_unavailable(&result) {
-                client.unexpected(&get, &result);
+            if !is_unavailable(result) {
+                client.unexpected(&get, result);
             }
             return true;
         }

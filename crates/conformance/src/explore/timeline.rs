@@ -101,7 +101,7 @@ fn rel(ms: u64) -> String {
 
 /// What a call got back, in a few words.
 pub fn describe_outcome(call: &CallRecord) -> String {
-    let output = match &call.outcome {
+    let output = match call.outcome() {
         None => return "(no answer: abandoned, cancelled or still waiting)".to_owned(),
         Some(Err(e)) => return format!("err {}", e.kind().as_str()),
         Some(Ok(output)) => output,

@@ -28,6 +28,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use procreg_sim::executor::{now_ms, sleep};
@@ -317,7 +318,9 @@ async fn run_actor(name: String, steps: Vec<OwnedStep>, link: FaultyLink, notes:
         };
         until_crash(call, step.cut_at_ms.map(|at| START_MS + at)).await;
         let answer = answer.borrow_mut().take();
-        let actual = answer.map_or(Actual::NoAnswer(Duration::ZERO), Actual::from_result);
+        let actual = answer.map_or(Actual::NoAnswer(Duration::ZERO), |answer| {
+            Actual::from_result(Arc::unwrap_or_clone(answer))
+        });
         if let Some(mismatch) = step.check(&actual) {
             notes.mismatches.borrow_mut().push(mismatch);
         }

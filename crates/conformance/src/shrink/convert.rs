@@ -81,7 +81,7 @@ pub fn convert(run: &RunReport, plan: &FaultPlan) -> Converted {
             at_ms,
             step: format!("{step}{}", crate::scenario::render_faults(&faults)),
             actor: Some(call.client.clone()),
-            saw: Some(saw_text(&call.op, call.outcome.as_ref())),
+            saw: Some(saw_text(&call.op, call.outcome())),
         });
     }
     for crash in &run.registry_crashes {
@@ -156,7 +156,7 @@ impl LeaseBooks {
     }
 
     fn observe(&mut self, call: &CallRecord) {
-        let answer = match &call.outcome {
+        let answer = match call.outcome() {
             Some(Ok(output)) => Some(output),
             _ => None,
         };

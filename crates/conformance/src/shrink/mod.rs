@@ -269,7 +269,7 @@ fn annotate(
             .iter()
             .position(|c| &c.client == actor)
             .map(|at| from + at);
-        line.saw = found.map(|at| saw_text(&calls[at].op, calls[at].outcome.as_ref()));
+        line.saw = found.map(|at| saw_text(&calls[at].op, calls[at].outcome()));
         seen.insert(actor.clone(), found.map_or(calls.len(), |at| at + 1));
     }
     (lines, breaks)

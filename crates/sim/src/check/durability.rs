@@ -268,7 +268,7 @@ impl<'a> Ctx<'a> {
         self.history
             .calls()
             .iter()
-            .filter_map(move |call| match &call.outcome {
+            .filter_map(move |call| match call.outcome() {
                 Some(Ok(output)) if probe.returned_before.contains(&call.id) => {
                     Some((call, output))
                 }
@@ -291,7 +291,7 @@ impl<'a> Ctx<'a> {
             .calls()
             .iter()
             .skip(limit)
-            .filter_map(|call| match &call.outcome {
+            .filter_map(|call| match call.outcome() {
                 Some(Ok(output)) => Some((call, output)),
                 _ => None,
             })

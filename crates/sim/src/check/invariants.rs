@@ -82,7 +82,7 @@ pub fn check_invariants(history: &History) -> Vec<Violation> {
 }
 
 fn terminal_events_seen(call: &CallRecord) -> Vec<&ProcessEvent> {
-    match &call.outcome {
+    match call.outcome() {
         Some(Ok(OpOutput::Append(result))) => vec![&result.event],
         Some(Ok(OpOutput::Events(events))) => events.iter().collect(),
         Some(Ok(OpOutput::Event(event))) => vec![event],
@@ -118,7 +118,7 @@ fn check_terminal_events(history: &History, out: &mut Vec<Violation>) {
 fn lease_sightings(history: &History) -> BTreeMap<&str, Vec<LeaseSighting<'_>>> {
     let mut by_process: BTreeMap<&str, Vec<LeaseSighting<'_>>> = BTreeMap::new();
     for call in history.calls() {
-        let Some(Ok(OpOutput::Lease(lease))) = &call.outcome else {
+        let Some(Ok(OpOutput::Lease(lease))) = call.outcome() else {
             continue;
         };
         let renew_ttl_ms = match &call.op {
@@ -141,7 +141,7 @@ fn released_before(history: &History, lease: &ProcessLease, before_ms: u64) -> b
     history.calls().iter().any(|call| {
         matches!(&call.op, Op::CompleteLease { completion }
             if completion.process_id == lease.process_id && completion.lease_token == lease.lease_token)
-            && matches!(call.outcome, Some(Ok(_)))
+            && matches!(call.outcome(), Some(Ok(_)))
             && call.return_ms.is_some_and(|r| r < before_ms)
     })
 }
@@ -239,7 +239,7 @@ fn check_dense_reads(history: &History, out: &mut Vec<Violation>) {
                 after_sequence: 0, ..
             },
             Some(Ok(OpOutput::Events(events))),
-        ) = (&call.op, &call.outcome)
+        ) = (&call.op, call.outcome())
         else {
             continue;
         };

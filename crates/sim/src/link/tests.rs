@@ -29,7 +29,8 @@ fn outcomes(plan: FaultPlan, start_ms: u64, calls: usize) -> Vec<Option<ErrorKin
         sleep(start_ms).await;
         for i in 0..calls {
             let r = link.call("c", register(&format!("p{i}"))).await;
-            s.borrow_mut().push(r.err().map(|e| e.kind()));
+            s.borrow_mut()
+                .push(r.as_ref().as_ref().err().map(|e| e.kind()));
         }
     });
     ex.run(10_000);
@@ -96,7 +97,10 @@ fn a_crash_loses_answers_still_on_the_wire() {
     link.reopen(Arc::new(MemoryRegistry::new(Arc::new(ManualClock::new(1)))));
     ex.run(100);
     let got = result.borrow_mut().take().expect("the call returned");
-    assert_eq!(got.err().map(|e| e.kind()), Some(ErrorKind::Unavailable));
+    assert_eq!(
+        got.as_ref().as_ref().err().map(|e| e.kind()),
+        Some(ErrorKind::Unavailable)
+    );
     assert_eq!(
         link.history().calls()[0].epoch,
         0,

@@ -257,7 +257,7 @@ pub fn reopened_prefix(history: &History, reopened: &Model) -> Result<usize, Str
     let calls = history.calls();
     let last_acked = calls
         .iter()
-        .rposition(|c| c.op.is_mutation() && matches!(c.outcome, Some(Ok(_))))
+        .rposition(|c| c.op.is_mutation() && matches!(c.outcome(), Some(Ok(_))))
         .map_or(0, |i| i + 1);
     let in_flight = calls
         .iter()

@@ -16,7 +16,7 @@ pub(super) async fn claim(client: &Client, pid: &str, owner: &str) -> Option<Pro
         lease_ttl_ms: LEASE_TTL_MS,
     };
     let result = client.retry(op.clone()).await;
-    match (&result, error_kind(&result)) {
+    match (&*result, error_kind(&result)) {
         (Ok(OpOutput::Lease(lease)), _) => Some(lease.clone()),
         (_, Some(ErrorKind::LeaseHeld | ErrorKind::AlreadyTerminal | ErrorKind::Unavailable)) => {
             None
@@ -35,7 +35,7 @@ pub(super) async fn renew(client: &Client, lease: &ProcessLease) -> Option<Proce
         lease_ttl_ms: LEASE_TTL_MS,
     };
     let result = client.retry(op.clone()).await;
-    match (&result, error_kind(&result)) {
+    match (&*result, error_kind(&result)) {
         (Ok(OpOutput::Lease(renewed)), _) => Some(renewed.clone()),
         (_, Some(ErrorKind::LeaseLost | ErrorKind::Unavailable)) => None,
         _ => {
@@ -54,7 +54,7 @@ pub(super) async fn append_progress(client: &Client, pid: &str, step: u64) -> bo
         request,
     };
     let result = client.retry(op.clone()).await;
-    match &result {
+    match &*result {
         Ok(OpOutput::Append(_)) => true,
         Err(e) if e.kind() == ErrorKind::Unavailable => false,
         _ => {
@@ -72,7 +72,7 @@ pub(super) async fn complete(client: &Client, pid: &str) {
         },
     };
     let result = client.retry(op.clone()).await;
-    if !matches!(result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
+    if !matches!(*result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
         client.unexpected(&op, &result);
     }
 }
@@ -82,7 +82,7 @@ pub(super) async fn release(client: &Client, lease: &ProcessLease) {
         completion: lease.completion(),
     };
     let result = client.retry(op.clone()).await;
-    if !matches!(result, Ok(OpOutput::Unit)) && !is_unavailable(&result) {
+    if !matches!(*result, Ok(OpOutput::Unit)) && !is_unavailable(&result) {
         client.unexpected(&op, &result);
     }
 }

@@ -166,7 +166,7 @@ fn each_fault_word_does_what_it_says_and_the_checkers_judge_the_run() {
                 .filter(|c| c.client == client)
                 .collect::<Vec<_>>()
         };
-        let unavailable = |c: &&procreg_sim::CallRecord| matches!(&c.outcome, Some(Err(e)) if e.kind() == ErrorKind::Unavailable);
+        let unavailable = |c: &&procreg_sim::CallRecord| matches!(c.outcome(), Some(Err(e)) if e.kind() == ErrorKind::Unavailable);
         // Dropped request: never executed (a later claim by `e` gets fence 1 on p2, and p1's
         // claim is not seen); dropped response: executed, the client saw `Unavailable`.
         assert!(unavailable(&of("a")[0]) && unavailable(&of("b")[0]));
@@ -175,7 +175,7 @@ fn each_fault_word_does_what_it_says_and_the_checkers_judge_the_run() {
         assert!(delayed.return_ms.unwrap() - delayed.invoke_ms >= 30);
         assert!(
             matches!(
-                &of("e")[0].outcome,
+                of("e")[0].outcome(),
                 Some(Err(e)) if e.kind() == ErrorKind::LeaseHeld
             ),
             "b's lost answer still took the lease"
@@ -183,7 +183,7 @@ fn each_fault_word_does_what_it_says_and_the_checkers_judge_the_run() {
         let f = of("f");
         assert!(unavailable(&f[0]), "partitioned until 300");
         assert!(matches!(
-            &f[1].outcome,
+            f[1].outcome(),
             Some(Ok(OpOutput::MaybeRecord(Some(_))))
         ));
         assert_eq!(run.registry_crashes.len(), usize::from(durable));

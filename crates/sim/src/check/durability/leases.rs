@@ -160,7 +160,7 @@ fn replay_leases(ctx: &Ctx<'_>, calls: &[&CallRecord]) -> Option<Option<ProcessL
     }
     let mut lease: Option<ProcessLease> = None;
     for call in calls {
-        match (&call.op, &call.outcome) {
+        match (&call.op, call.outcome()) {
             (_, Some(Ok(OpOutput::Lease(l)))) => lease = Some(l.clone()),
             (Op::CompleteLease { completion }, Some(Ok(_))) => {
                 if lease

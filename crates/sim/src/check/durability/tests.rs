@@ -254,7 +254,7 @@ fn d3_keyed_append_after_reopen_must_replay_its_sequence() {
     let keyed = s.call(append("p", "note", Some("k")));
     let probe = s.crash(&[keyed]);
     let again = s.call(append("p", "note", Some("k")));
-    let Some(Ok(OpOutput::Append(result))) = &s.history.calls()[again].outcome else {
+    let Some(Ok(OpOutput::Append(result))) = s.history.calls()[again].outcome() else {
         panic!("the retry must succeed");
     };
     assert!(!result.replayed);
@@ -267,7 +267,7 @@ fn d6_released_lease_coming_back_is_caught() {
     let mut s = Script::new();
     s.call(register("p"));
     let claimed = s.call(claim("p", "w1"));
-    let Some(Ok(OpOutput::Lease(lease))) = s.history.calls()[claimed].outcome.clone() else {
+    let Some(Ok(OpOutput::Lease(lease))) = s.history.calls()[claimed].outcome().cloned() else {
         panic!("claim must succeed");
     };
     let release = s.call(Op::CompleteLease {

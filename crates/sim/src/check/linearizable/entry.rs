@@ -15,7 +15,7 @@ use super::nows::{self, Observed};
 /// waits that never returned, E14) and `Storage`/`Corrupt` answers (definite, so no effect,
 /// but not answers the Model gives; Z32).
 pub(super) fn is_checked(call: &CallRecord) -> bool {
-    match &call.outcome {
+    match call.outcome() {
         None => call.op.is_mutation(),
         Some(Err(error)) => match error.kind() {
             ErrorKind::Unavailable => call.op.is_mutation(),
@@ -68,7 +68,7 @@ pub(super) fn entries<'a>(
 }
 
 fn entry<'a>(call: &'a CallRecord, observed: &Observed<'a>, processes: &[String]) -> Entry<'a> {
-    let (required, expect) = match &call.outcome {
+    let (required, expect) = match call.outcome() {
         Some(Ok(output)) => (true, Expect::Output(output)),
         Some(Err(error)) if error.kind() != ErrorKind::Unavailable => {
             (true, Expect::Error(error.kind()))

@@ -89,7 +89,7 @@ pub(super) fn dead_end(
         text.push_str(&format!(
             "\n  {} was told {}; the Model answers {}",
             call(entry.call),
-            outcome(&entry.call.outcome),
+            outcome(entry.call.outcome()),
             model_answers(entry, &dead_end.model, tokens)
         ));
         for &other in dead_end.stuck.iter().skip(1).take(MORE_STUCK) {
@@ -97,7 +97,7 @@ pub(super) fn dead_end(
             text.push_str(&format!(
                 "\n  also unplaceable: {} told {}",
                 call(other),
-                outcome(&other.outcome)
+                outcome(other.outcome())
             ));
         }
     }
@@ -116,8 +116,8 @@ fn model_answers(entry: &Entry, model: &Model, tokens: &LeaseTokens) -> String {
         let op = tokens.translate(&entry.call.op, model);
         let answer = model.clone().apply(&op, now);
         let mut shown = result(&answer);
-        if let (Some(Ok(seen)), Ok(got)) = (&entry.call.outcome, &answer)
-            && shown == outcome(&entry.call.outcome)
+        if let (Some(Ok(seen)), Ok(got)) = (entry.call.outcome(), &answer)
+            && shown == outcome(entry.call.outcome())
             && !outputs_match(seen, got)
         {
             shown = format!("{got:?} (observed {seen:?})");
@@ -202,7 +202,7 @@ fn arguments(op: &Op) -> String {
 }
 
 /// What a caller was told.
-pub(super) fn outcome(outcome: &Option<Result<OpOutput, PluginError>>) -> String {
+pub(super) fn outcome(outcome: Option<&Result<OpOutput, PluginError>>) -> String {
     match outcome {
         None => "nothing (never returned)".to_owned(),
         Some(answer) => result(answer),

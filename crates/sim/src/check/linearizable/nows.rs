@@ -48,7 +48,7 @@ pub(super) fn candidates(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64
             vec![invoke]
         }
     };
-    match (&call.outcome, call.return_ms) {
+    match (call.outcome(), call.return_ms) {
         (Some(Ok(output)), Some(returned)) => match revealed_now(&call.op, output) {
             Some(now) if (invoke..=returned).contains(&now) => (vec![now], false),
             Some(_) => (vec![invoke], false),
@@ -170,7 +170,7 @@ impl<'a> Observed<'a> {
     pub(super) fn collect(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
         let mut observed = Observed::default();
         for call in calls {
-            match &call.outcome {
+            match call.outcome() {
                 Some(Ok(output)) => observed.add_output(output),
                 Some(Err(PluginError::LeaseHeld {
                     process_id,

@@ -24,7 +24,8 @@ pub(super) fn mark_revealed(entries: &mut [Entry], initial: &Model) {
     let mut produced = BTreeSet::new();
     let mut seen: Vec<(&ProcessEvent, u64)> = Vec::new();
     for entry in entries.iter() {
-        let (Some(Ok(output)), Some(returned)) = (&entry.call.outcome, entry.call.return_ms) else {
+        let (Some(Ok(output)), Some(returned)) = (entry.call.outcome(), entry.call.return_ms)
+        else {
             continue;
         };
         match output {

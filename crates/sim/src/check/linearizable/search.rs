@@ -408,7 +408,7 @@ impl<'e, 'a> Search<'e, 'a> {
             tried += 1;
             let answer = model.clone().apply(&op, now);
             if entry.expect.matches(&answer) {
-                let exact = match (&entry.call.outcome, &answer) {
+                let exact = match (entry.call.outcome(), &answer) {
                     (Some(Err(told)), Err(got)) => told == got,
                     _ => true,
                 };

@@ -121,7 +121,7 @@ pub(super) fn conflict<'a>(
 
 /// The lease a call's successful answer carries, if any.
 fn lease_answer(call: &CallRecord) -> Option<(CallId, &ProcessLease)> {
-    match &call.outcome {
+    match call.outcome() {
         Some(Ok(OpOutput::Lease(lease))) => Some((call.id, lease)),
         _ => None,
     }

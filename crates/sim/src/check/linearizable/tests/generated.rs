@@ -43,12 +43,14 @@ fn a1_one_corrupted_claim_answer_in_a_generated_history_is_found() {
         let Some(call) = calls
             .iter_mut()
             .rev()
-            .find(|c| matches!(c.outcome, Some(Ok(OpOutput::Lease(_)))))
+            .find(|c| matches!(c.outcome(), Some(Ok(OpOutput::Lease(_)))))
         else {
             continue;
         };
         let id = call.id;
-        if let Some(Ok(OpOutput::Lease(lease))) = &mut call.outcome {
+        if let Some(Ok(OpOutput::Lease(lease))) =
+            call.outcome.as_mut().map(std::sync::Arc::make_mut)
+        {
             lease.claimed_at_ms += 1; // no `now` gives this claimed time with this expiry
         }
         let verdict = check_generated(&calls);
@@ -65,11 +67,13 @@ fn a1_one_dropped_event_in_a_generated_read_is_found() {
     for seed in 0..12 {
         let (mut calls, _) = lease_mix(MixSettings::new(200, seed));
         let Some(call) = calls.iter_mut().rev().find(
-            |c| matches!(&c.outcome, Some(Ok(OpOutput::Events(events))) if events.len() >= 2),
+            |c| matches!(c.outcome(), Some(Ok(OpOutput::Events(events))) if events.len() >= 2),
         ) else {
             continue;
         };
-        if let Some(Ok(OpOutput::Events(events))) = &mut call.outcome {
+        if let Some(Ok(OpOutput::Events(events))) =
+            call.outcome.as_mut().map(std::sync::Arc::make_mut)
+        {
             events.remove(0); // a gap no log can show
         }
         assert!(check_generated(&calls).is_violation(), "seed {seed}");

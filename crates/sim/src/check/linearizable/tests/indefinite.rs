@@ -52,7 +52,7 @@ fn a2_claim_that_never_returned_may_take_effect_late() {
     b.lost("a", claim("p1", "a", 100), 10, Some(500), None);
     let held = b.at("b", claim("p1", "b", 100), 550);
     assert!(matches!(
-        b.calls[held].outcome,
+        b.calls[held].outcome(),
         Some(Err(PluginError::LeaseHeld { .. }))
     ));
     let won = b.at("b", claim("p1", "b", 100), 650);
@@ -109,7 +109,7 @@ fn a2_read_of_an_event_nobody_appended_is_not_linearizable() {
     b.at("setup", register("p1"), 1);
     b.lost("a", append("p1", json!({"n": 1})), 10, Some(50), Some(20));
     let read = b.at("r", events_after("p1", 0), 100);
-    let Some(Ok(OpOutput::Events(mut events))) = b.calls[read].outcome.clone() else {
+    let Some(Ok(OpOutput::Events(mut events))) = b.calls[read].outcome().cloned() else {
         panic!("no events");
     };
     events[0].payload = json!({"n": 2}); // not what the lost append carried
@@ -142,7 +142,7 @@ fn a2_lost_claim_that_failed_at_its_invocation_may_succeed_later_in_its_window()
     b.lost("b", claim("p1", "b", 100), 95, Some(105), Some(110));
     let held = b.at("c", claim("p1", "c", 100), 150);
     assert!(matches!(
-        &b.calls[held].outcome,
+        b.calls[held].outcome(),
         Some(Err(PluginError::LeaseHeld { holder_owner_id, .. })) if holder_owner_id == "b"
     ));
     let verdict = b.check();
@@ -248,7 +248,7 @@ fn z50_lost_claim_invoked_too_late_cannot_explain_the_next_fencing_token() {
     // Invoked at 344 it lives until 444 at least, so c's claim at 443 is held; c is told
     // fencing 3 anyway, as if the lost claim had run unseen before its invocation.
     assert!(matches!(
-        &b.calls[4].outcome,
+        b.calls[4].outcome(),
         Some(Err(PluginError::LeaseHeld { .. }))
     ));
     let lease = ProcessLease {
@@ -273,7 +273,7 @@ fn completed_in_an_appends_millisecond(told_updated: u64) -> Builder {
     b.run("w0", append("p1", json!({"note": 0})), 142, 143, 144);
     b.lost("w1", complete("p1", json!("ok")), 142, Some(143), Some(193));
     let again = b.run("w0", complete("p1", json!("ok")), 146, 147, 148);
-    let Some(Ok(OpOutput::Record(mut record))) = b.calls[again].outcome.clone() else {
+    let Some(Ok(OpOutput::Record(mut record))) = b.calls[again].outcome().cloned() else {
         panic!("no record");
     };
     assert_eq!(

@@ -39,7 +39,7 @@ fn l1_two_overlapping_claims_that_both_won_are_not_linearizable() {
     b.run("a", claim("p1", "a", 1000), 10, 11, 20);
     let loser = b.run("b", claim("p1", "b", 1000), 12, 13, 22);
     assert!(matches!(
-        b.calls[loser].outcome,
+        b.calls[loser].outcome(),
         Some(Err(PluginError::LeaseHeld { .. }))
     ));
     let won = ProcessLease {
@@ -66,7 +66,7 @@ fn l1_two_overlapping_claims_that_both_won_are_not_linearizable() {
 fn t1_claim_in_a_window_spanning_expiry_may_find_the_lease_live() {
     let (mut b, _) = leased("a", 100); // expires at 110
     let held = b.run("b", claim("p1", "b", 100), 105, 108, 115);
-    assert!(matches!(b.calls[held].outcome, Some(Err(_))));
+    assert!(matches!(b.calls[held].outcome(), Some(Err(_))));
     assert!(b.check().is_linearizable());
 }
 
@@ -100,7 +100,7 @@ fn t1_renew_told_lease_lost_is_judged_at_the_end_of_its_window() {
     let (mut b, lease) = leased("a", 100);
     let lost = b.run("a", renew(&lease, 100), 105, 112, 115);
     assert!(matches!(
-        b.calls[lost].outcome,
+        b.calls[lost].outcome(),
         Some(Err(PluginError::LeaseLost { .. }))
     ));
     assert!(b.check().is_linearizable());
@@ -189,7 +189,9 @@ fn rename_token(calls: &mut [CallRecord], from: &str, to: &str) {
             Op::CompleteLease { completion } => swap(&mut completion.lease_token),
             _ => {}
         }
-        if let Some(Ok(OpOutput::Lease(lease))) = &mut call.outcome {
+        if let Some(Ok(OpOutput::Lease(lease))) =
+            call.outcome.as_mut().map(std::sync::Arc::make_mut)
+        {
             swap(&mut lease.lease_token);
         }
     }
@@ -224,7 +226,7 @@ fn z_lin_1_a_renew_presenting_a_stale_token_must_fail() {
     // a presents its released lease: the Model sees lease 1's token against lease 2.
     let stale = b.at("a", renew(&lease, 100), 40);
     assert!(matches!(
-        b.calls[stale].outcome,
+        b.calls[stale].outcome(),
         Some(Err(PluginError::LeaseLost { .. }))
     ));
     rename_token(&mut b.calls, "lease-1", "tok-a");

@@ -84,7 +84,7 @@ impl Builder {
             op,
             invoke_ms: invoke,
             return_ms: ret,
-            outcome,
+            outcome: outcome.map(Into::into),
             epoch: 0,
         });
         id
@@ -92,7 +92,7 @@ impl Builder {
 
     /// The answer call `id` got.
     fn answer(&self, id: CallId) -> &OpOutput {
-        match &self.calls[id].outcome {
+        match self.calls[id].outcome() {
             Some(Ok(output)) => output,
             other => panic!("call {id} has no output: {other:?}"),
         }
@@ -108,7 +108,7 @@ impl Builder {
 
     /// Replaces the answer of call `id`.
     fn tell(&mut self, id: CallId, outcome: Result<OpOutput, PluginError>) {
-        self.calls[id].outcome = Some(outcome);
+        self.calls[id].outcome = Some(outcome.into());
     }
 
     fn check(&self) -> Verdict {
@@ -157,7 +157,7 @@ fn assert_witnesses_hold(calls: &[CallRecord], initial: &Model, verdict: &Verdic
             }
             let op = tokens.translate(&call.op, &model);
             let got = model.apply(&op, step.now_ms);
-            let expect = match &call.outcome {
+            let expect = match call.outcome() {
                 Some(Ok(output)) => Expect::Output(output),
                 Some(Err(e)) if !call.is_indefinite() => Expect::Error(e.kind()),
                 _ => Expect::Anything,

@@ -121,7 +121,7 @@ fn j1_negative_zero_read_back_as_zero_is_not_linearizable() {
     b.at("setup", register("p1"), 1);
     b.at("w", append("p1", json!({"x": -0.0})), 10);
     let read = b.at("r", events_after("p1", 0), 20);
-    let Some(Ok(OpOutput::Events(mut events))) = b.calls[read].outcome.clone() else {
+    let Some(Ok(OpOutput::Events(mut events))) = b.calls[read].outcome().cloned() else {
         panic!("no events");
     };
     assert!(b.check().is_linearizable());
