@@ -10,6 +10,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::net::Endpoint;
@@ -80,16 +81,15 @@ impl MadsimTransport {
 }
 
 impl Transport for MadsimTransport {
-    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome> {
-        let op = op.clone();
+    fn call<'a>(&'a self, client: &'a str, op: &'a Arc<Op>) -> LocalFuture<'a, Outcome> {
         Box::pin(async move {
             let cluster = &self.cluster;
             let (now, epoch) = (cluster.now(), cluster.epoch.get());
             let id = cluster
                 .history
                 .borrow_mut()
-                .invoke(client, op.clone(), now, epoch);
-            let result = Outcome::new(self.round_trip(id, op).await);
+                .invoke(client, Arc::clone(op), now, epoch);
+            let result = Outcome::new(self.round_trip(id, Op::clone(op)).await);
             let now = cluster.now();
             cluster
                 .history

@@ -265,7 +265,7 @@ fn wire_round_trips_every_call_of_every_workload() {
                 .history
                 .calls()
                 .iter()
-                .map(|c| (c.id, &c.op, c.outcome()))
+                .map(|c| (c.id, &*c.op, c.outcome()))
                 .chain(probed.map(|r| (usize::MAX, &r.op, Some(&r.outcome))));
             for (call, op, outcome) in answers {
                 methods.insert(op.method_name());

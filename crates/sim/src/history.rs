@@ -25,8 +25,8 @@ pub struct CallRecord {
     pub id: CallId,
     /// The simulated client that made the call (`worker-2`, `client-a`).
     pub client: String,
-    /// The call and its arguments.
-    pub op: Op,
+    /// The call and its arguments (shared with the client that may resend it).
+    pub op: Arc<Op>,
     /// Virtual time at invocation.
     pub invoke_ms: u64,
     /// Virtual time at return; `None` if the call never returned (cancelled by a crash of the
@@ -74,12 +74,18 @@ impl History {
     }
 
     /// Records an invocation; returns its id for [`History::complete`].
-    pub fn invoke(&mut self, client: &str, op: Op, invoke_ms: u64, epoch: u32) -> CallId {
+    pub fn invoke(
+        &mut self,
+        client: &str,
+        op: impl Into<Arc<Op>>,
+        invoke_ms: u64,
+        epoch: u32,
+    ) -> CallId {
         let id = self.calls.len();
         self.calls.push(CallRecord {
             id,
             client: client.to_owned(),
-            op,
+            op: op.into(),
             invoke_ms,
             return_ms: None,
             outcome: None,

@@ -107,14 +107,14 @@ impl FaultyLink {
     /// # Errors
     /// What the registry returned, or `Unavailable` when the link lost the call.
     pub async fn call(&self, client: &str, op: Op) -> Outcome {
-        self.call_ref(client, &op).await
+        self.call_ref(client, &Arc::new(op)).await
     }
 
-    /// [`FaultyLink::call`] with a borrowed `op`, for a caller that resends it (the history
-    /// keeps its own copy either way). The answer is shared with the history, not copied.
+    /// [`FaultyLink::call`] with a shared `op`, for a caller that resends it: the history
+    /// records the same `op`, and the answer is shared with the history, not copied.
     ///
     /// What the registry returned, or `Unavailable` when the link lost the call.
-    pub async fn call_ref(&self, client: &str, op: &Op) -> Outcome {
+    pub async fn call_ref(&self, client: &str, op: &Arc<Op>) -> Outcome {
         let index = {
             let mut counts = self.state.call_counts.borrow_mut();
             // The name is copied only on a client's first call.
@@ -172,12 +172,12 @@ impl FaultyLink {
         self.state.plan.partitioned(client, self.plan_now())
     }
 
-    fn record_invoke(&self, client: &str, op: &Op) -> usize {
+    fn record_invoke(&self, client: &str, op: &Arc<Op>) -> usize {
         let epoch = self.state.epoch.get();
         self.state
             .history
             .borrow_mut()
-            .invoke(client, op.clone(), self.now(), epoch)
+            .invoke(client, Arc::clone(op), self.now(), epoch)
     }
 
     async fn lost(&self, what: &str) -> Result<OpOutput, PluginError> {
@@ -189,7 +189,7 @@ impl FaultyLink {
         &self,
         id: usize,
         client: &str,
-        op: &Op,
+        op: &Arc<Op>,
         fault: Option<&LinkFault>,
     ) -> Result<OpOutput, PluginError> {
         if fault == Some(&LinkFault::DropRequest) || self.partitioned(client) {

@@ -82,7 +82,7 @@ impl FencedResource {
         let mut issued: BTreeMap<(&str, u64), Vec<&str>> = BTreeMap::new();
         for call in history.calls() {
             if let (Op::ClaimLease { .. }, Some(Ok(OpOutput::Lease(lease)))) =
-                (&call.op, call.outcome())
+                (&*call.op, call.outcome())
             {
                 issued
                     .entry((&lease.process_id, lease.fencing_token))

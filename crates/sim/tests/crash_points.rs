@@ -173,9 +173,9 @@ fn after_reopen_calls(registry: &FileRegistry, runner: &mut Runner) -> usize {
         .iter()
         .filter(|c| matches!(c.outcome(), Some(Ok(OpOutput::Append(_)))))
         .filter(
-            |c| matches!(&c.op, Op::AppendEvent { request, .. } if request.replay_key.is_some()),
+            |c| matches!(&*c.op, Op::AppendEvent { request, .. } if request.replay_key.is_some()),
         )
-        .map(|c| c.op.clone())
+        .map(|c| Op::clone(&c.op))
         .collect();
     for op in keyed {
         ok += usize::from(runner.call(registry, op).is_ok());

@@ -235,7 +235,7 @@ fn read_answer(call: &CallRecord, lane: usize, lanes: &mut Lanes, bars: &mut Vec
             match found {
                 Some((_, bar)) => {
                     bar.to_ms = bar.to_ms.max(rel(lease.expires_at_ms));
-                    if matches!(call.op, Op::RenewLease { .. }) {
+                    if matches!(*call.op, Op::RenewLease { .. }) {
                         bar.renewals_ms.push(at_ms);
                     }
                 }
@@ -243,7 +243,7 @@ fn read_answer(call: &CallRecord, lane: usize, lanes: &mut Lanes, bars: &mut Vec
             }
         }
         Some(Ok(_)) => {
-            if let Op::CompleteLease { completion } = &call.op {
+            if let Op::CompleteLease { completion } = &*call.op {
                 let released = bars.iter_mut().filter(|(_, b)| {
                     b.process_id == completion.process_id && b.lease_token == completion.lease_token
                 });

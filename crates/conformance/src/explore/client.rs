@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::Poll;
 
 use procreg::{ErrorKind, PluginError};
@@ -36,7 +37,7 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 pub trait Transport {
     /// Sends `op` from `client` and resolves to what came back (`Unavailable` when it was
     /// lost). The transport records the call in its history, sharing the answer with it.
-    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome>;
+    fn call<'a>(&'a self, client: &'a str, op: &'a Arc<Op>) -> LocalFuture<'a, Outcome>;
 
     /// Virtual now, ms.
     fn now_ms(&self) -> u64;
@@ -46,7 +47,7 @@ pub trait Transport {
 }
 
 impl Transport for FaultyLink {
-    fn call<'a>(&'a self, client: &'a str, op: &'a Op) -> LocalFuture<'a, Outcome> {
+    fn call<'a>(&'a self, client: &'a str, op: &'a Arc<Op>) -> LocalFuture<'a, Outcome> {
         Box::pin(FaultyLink::call_ref(self, client, op))
     }
 
@@ -142,13 +143,14 @@ impl Client {
     }
 
     /// Sends `op` once: what the registry or the link answered.
-    pub async fn call(&self, op: Op) -> Outcome {
-        self.link.call(&self.name, &op).await
+    pub async fn call(&self, op: impl Into<Arc<Op>>) -> Outcome {
+        self.link.call(&self.name, &op.into()).await
     }
 
     /// Sends an idempotent `op`, resending it after `Unavailable` until it gets a definite
     /// answer or the deadline passes: that answer, or `Unavailable` once the deadline passed.
-    pub async fn retry(&self, op: Op) -> Outcome {
+    pub async fn retry(&self, op: impl Into<Arc<Op>>) -> Outcome {
+        let op = op.into();
         loop {
             let answer = self.link.call(&self.name, &op).await;
             if is_unavailable(&answer) && !self.past_deadline() {

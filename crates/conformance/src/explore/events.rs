@@ -17,6 +17,8 @@
 //!
 //! Lost wake-ups and deadlocks at quiescence are judged generically ([`super::judge`]).
 
+use std::sync::Arc;
+
 use procreg::{
     ProcessAwaitOutput, ProcessEventAppendRequest, ProcessEventType, ProcessRegistration,
     ProcessScope, ProcessWakeSpec, WakeDedupeKey,
@@ -93,9 +95,9 @@ fn start(start: Start<'_>) -> WorkloadCheck {
     let notes = setup.notes().clone();
     start.executor.spawn("setup", async move {
         for index in 0..PROCESSES {
-            let op = Op::Register {
+            let op = Arc::new(Op::Register {
                 registration: registration(index),
-            };
+            });
             expect(&setup, op, |o| matches!(o, OpOutput::Record(_))).await;
         }
         for i in 0..WRITERS {
@@ -127,8 +129,13 @@ fn history_check(run: &RunReport, link: &FaultyLink) -> Vec<Violation> {
 }
 
 /// Retries an idempotent `op`; an answer other than `Unavailable` failing `ok` is noted.
-async fn expect(client: &Client, op: Op, ok: impl Fn(&OpOutput) -> bool) -> Option<OpOutput> {
-    let result = client.retry(op.clone()).await;
+async fn expect(
+    client: &Client,
+    op: impl Into<Arc<Op>>,
+    ok: impl Fn(&OpOutput) -> bool,
+) -> Option<OpOutput> {
+    let op = op.into();
+    let result = client.retry(Arc::clone(&op)).await;
     match &*result {
         Ok(output) if ok(output) => Some(output.clone()),
         result => {
@@ -141,10 +148,10 @@ async fn expect(client: &Client, op: Op, ok: impl Fn(&OpOutput) -> bool) -> Opti
 }
 
 async fn append(client: &Client, process: &str, request: ProcessEventAppendRequest) {
-    let op = Op::AppendEvent {
+    let op = Arc::new(Op::AppendEvent {
         process_id: process.to_owned(),
         request,
-    };
+    });
     expect(client, op, |o| matches!(o, OpOutput::Append(_))).await;
 }
 
@@ -164,10 +171,10 @@ async fn writer(client: Client, me: usize) {
             ProcessEventAppendRequest::new("done", json!({})).with_replay_key(format!("{p}/done"));
         append(&client, &p, done).await;
         let output = ProcessAwaitOutput::Success { value: json!("ok") };
-        let op = Op::CompleteProcess {
+        let op = Arc::new(Op::CompleteProcess {
             process_id: p,
             output,
-        };
+        });
         expect(&client, op, |o| matches!(o, OpOutput::Record(_))).await;
     }
 }
@@ -176,11 +183,11 @@ async fn follower(client: Client, index: usize) {
     let p = pid(index);
     let mut after = 0;
     for _ in 0..STEPS {
-        let op = Op::WaitEventAfter {
+        let op = Arc::new(Op::WaitEventAfter {
             process_id: p.clone(),
             event_type: "progress".to_owned(),
             after_sequence: after,
-        };
+        });
         match expect(&client, op, |o| matches!(o, OpOutput::Event(_))).await {
             Some(OpOutput::Event(event)) => after = event.sequence,
             _ => return,

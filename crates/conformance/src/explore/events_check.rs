@@ -74,7 +74,7 @@ pub fn check_events(history: &History, link: &FaultyLink, pids: &[String]) -> Ve
                 request,
             },
             OpOutput::Append(result),
-        ) = (&call.op, output)
+        ) = (&*call.op, output)
             && let Some(key) = &request.replay_key
         {
             by_key.entry((process_id, key)).or_default().push((
@@ -168,7 +168,7 @@ fn check_acks(history: &History) -> Vec<Violation> {
     let acked: Vec<(&str, u64, u64)> = history
         .calls()
         .iter()
-        .filter_map(|call| match (&call.op, call.outcome(), call.return_ms) {
+        .filter_map(|call| match (&*call.op, call.outcome(), call.return_ms) {
             (
                 Op::AckWake {
                     process_id,
@@ -183,7 +183,7 @@ fn check_acks(history: &History) -> Vec<Violation> {
     let mut out = Vec::new();
     for call in history.calls() {
         let (Op::WakeEventsAfter { process_id, .. }, Some(Ok(OpOutput::Events(events)))) =
-            (&call.op, call.outcome())
+            (&*call.op, call.outcome())
         else {
             continue;
         };

@@ -18,6 +18,8 @@
 //! lost or resurrected grants and revokes (H1, H2). The full interleaving is left to the
 //! linearizability checker.
 
+use std::sync::Arc;
+
 use std::rc::Rc;
 
 use procreg::{ProcessHandleDescriptor, ProcessRegistration, ProcessScope};
@@ -193,8 +195,9 @@ pub async fn run_setup(setup: &Client) {
 }
 
 /// Retries an idempotent op; anything but success or `Unavailable` is noted.
-async fn expect_ok(client: &Client, op: Op) {
-    let result = client.retry(op.clone()).await;
+async fn expect_ok(client: &Client, op: impl Into<Arc<Op>>) {
+    let op = op.into();
+    let result = client.retry(Arc::clone(&op)).await;
     if result.is_err() && !is_unavailable(&result) {
         client.unexpected(&op, &result);
     }
@@ -211,7 +214,8 @@ pub async fn run_client(client: Client, steps: Vec<(u64, Step)>) {
             Step::MoveAll { from, to } => move_all(&client, from, to).await,
             Step::Call(op @ Op::DeleteSession { .. }) => {
                 // Not retried: a second deletion would report nothing (S5, S6).
-                let result = client.call(op.clone()).await;
+                let op = Arc::new(op);
+                let result = client.call(Arc::clone(&op)).await;
                 if result.is_err() && !is_unavailable(&result) {
                     client.unexpected(&op, &result);
                 }
@@ -229,10 +233,10 @@ pub async fn run_client(client: Client, steps: Vec<(u64, Step)>) {
 
 /// Reads what `from` holds and transfers all of it to `to`, once (H7 is not idempotent).
 async fn move_all(client: &Client, from: ProcessScope, to: ProcessScope) {
-    let list = Op::ListHandleGrants {
+    let list = Arc::new(Op::ListHandleGrants {
         scope: from.clone(),
-    };
-    let process_ids: Vec<String> = match &*client.retry(list.clone()).await {
+    });
+    let process_ids: Vec<String> = match &*client.retry(Arc::clone(&list)).await {
         Ok(OpOutput::GrantEntries(entries)) => {
             entries.iter().map(|e| e.grant.process_id.clone()).collect()
         }
@@ -246,12 +250,12 @@ async fn move_all(client: &Client, from: ProcessScope, to: ProcessScope) {
     if process_ids.is_empty() {
         return;
     }
-    let op = Op::TransferHandleGrants {
+    let op = Arc::new(Op::TransferHandleGrants {
         from,
         to,
         process_ids,
-    };
-    let result = client.call(op.clone()).await;
+    });
+    let result = client.call(Arc::clone(&op)).await;
     let expected = result.is_ok()
         || is_unavailable(&result)
         || error_kind(&result) == Some(procreg::ErrorKind::HandleNotGranted);

@@ -99,7 +99,7 @@ fn writes(
                 });
             }
         };
-        match &call.op {
+        match &*call.op {
             Op::GrantHandle {
                 scope, process_id, ..
             } => put(scope, process_id, true, "H1"),
@@ -150,7 +150,7 @@ fn reads(history: &History, scopes: &[ProcessScope], pids: &[String]) -> Vec<Rea
                 return_ms,
             });
         };
-        match (&call.op, output) {
+        match (&*call.op, output) {
             (Op::ListHandleGrants { scope }, OpOutput::GrantEntries(entries)) => {
                 for pid in pids {
                     saw(
@@ -281,7 +281,7 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
             },
             Some(Ok(_)),
             Some(t_ret),
-        ) = (&t.op, t.outcome(), t.return_ms)
+        ) = (&*t.op, t.outcome(), t.return_ms)
         else {
             continue;
         };
@@ -293,7 +293,7 @@ fn check_half_transfers(history: &History, writes: &BTreeMap<Key, Vec<Write>>) -
                 Op::ListHandleGrants { scope },
                 Some(Ok(OpOutput::GrantEntries(entries))),
                 Some(r_ret),
-            ) = (&r.op, r.outcome(), r.return_ms)
+            ) = (&*r.op, r.outcome(), r.return_ms)
             else {
                 continue;
             };

@@ -192,7 +192,7 @@ fn judge_quiescence(run: &RunReport, read: FinalRead<'_>, blocked: &[BlockedTask
         };
         match awaited_exists(read, &call.op) {
             Some(Ok(true)) => {
-                let rule = match call.op {
+                let rule = match *call.op {
                     Op::AwaitProcess { .. } => "C4",
                     _ => "E14",
                 };

@@ -64,7 +64,7 @@ impl fmt::Display for LinSummary {
 /// out of budget on the recovery workload. Leaving reads out can hide a violation, never
 /// invent one; the worklist's own rule (N1) is the laws' to check.
 fn searched(call: &CallRecord) -> bool {
-    !matches!(call.op, Op::ListNonTerminal)
+    !matches!(*call.op, Op::ListNonTerminal)
 }
 
 /// The history with each call's epoch set to the registry incarnation that ran it.

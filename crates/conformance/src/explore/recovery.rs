@@ -18,6 +18,8 @@
 //!
 //! Checks: W4 ([`FencedResource::check`]) plus every generic check (W1-W3, E8, W5).
 
+use std::sync::Arc;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -203,8 +205,8 @@ async fn register_n(client: &Client, processes: usize) {
             ProcessRegistration::new(process_id(index), ProcessScope::session("owner"), "host")
                 .with_input(json!({ "index": index }))
                 .with_event_type(ProcessEventType::plain("progress"));
-        let op = Op::Register { registration };
-        let result = client.retry(op.clone()).await;
+        let op = Arc::new(Op::Register { registration });
+        let result = client.retry(Arc::clone(&op)).await;
         if !matches!(*result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
             client.unexpected(&op, &result);
         }
@@ -236,8 +238,8 @@ async fn worker_main(shared: Rc<Shared>, worker: u32) {
 pub async fn run_incarnation(crew: &Crew, client: &Client, worker: u32, incarnation: u32) {
     let mut claims = 0u32;
     while !client.past_deadline() {
-        let op = Op::ListNonTerminal;
-        let answer = client.call(op.clone()).await;
+        let op = Arc::new(Op::ListNonTerminal);
+        let answer = client.call(Arc::clone(&op)).await;
         let records = match &*answer {
             Ok(OpOutput::Records(records)) => records,
             result => {
@@ -268,10 +270,10 @@ async fn run_one(crew: &Crew, client: &Client, worker: u32, pid: &str, owner: &s
     let Some(mut lease) = claim(client, pid, owner).await else {
         return false;
     };
-    let get = Op::GetProcess {
+    let get = Arc::new(Op::GetProcess {
         process_id: pid.to_owned(),
-    };
-    match &*client.retry(get.clone()).await {
+    });
+    match &*client.retry(Arc::clone(&get)).await {
         Ok(OpOutput::MaybeRecord(Some(record))) if record.is_terminal() => {
             release(client, &lease).await;
             return true;

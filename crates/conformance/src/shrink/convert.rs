@@ -142,7 +142,7 @@ struct LeaseBooks {
 impl LeaseBooks {
     fn step_text(&self, call: &CallRecord) -> Option<String> {
         let actor = call.client.as_str();
-        let (process_id, lease_token) = match &call.op {
+        let (process_id, lease_token) = match &*call.op {
             Op::RenewLease { lease, .. } => (&lease.process_id, &lease.lease_token),
             Op::CompleteLease { completion } => (&completion.process_id, &completion.lease_token),
             Op::ClaimLease { .. } => return lease_step_text(actor, &call.op, None),

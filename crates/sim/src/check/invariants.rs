@@ -121,7 +121,7 @@ fn lease_sightings(history: &History) -> BTreeMap<&str, Vec<LeaseSighting<'_>>> 
         let Some(Ok(OpOutput::Lease(lease))) = call.outcome() else {
             continue;
         };
-        let renew_ttl_ms = match &call.op {
+        let renew_ttl_ms = match &*call.op {
             Op::RenewLease { lease_ttl_ms, .. } => Some(*lease_ttl_ms),
             _ => None,
         };
@@ -139,7 +139,7 @@ fn lease_sightings(history: &History) -> BTreeMap<&str, Vec<LeaseSighting<'_>>> 
 
 fn released_before(history: &History, lease: &ProcessLease, before_ms: u64) -> bool {
     history.calls().iter().any(|call| {
-        matches!(&call.op, Op::CompleteLease { completion }
+        matches!(&*call.op, Op::CompleteLease { completion }
             if completion.process_id == lease.process_id && completion.lease_token == lease.lease_token)
             && matches!(call.outcome(), Some(Ok(_)))
             && call.return_ms.is_some_and(|r| r < before_ms)
@@ -239,7 +239,7 @@ fn check_dense_reads(history: &History, out: &mut Vec<Violation>) {
                 after_sequence: 0, ..
             },
             Some(Ok(OpOutput::Events(events))),
-        ) = (&call.op, call.outcome())
+        ) = (&*call.op, call.outcome())
         else {
             continue;
         };

@@ -1,6 +1,8 @@
 //! The recovery protocol's steps (CONTRACT.md section 10), each with the retries a real
 //! worker makes after `Unavailable` and the answers it expects; anything else is noted (A1).
 
+use std::sync::Arc;
+
 use procreg::{ErrorKind, ProcessAwaitOutput, ProcessEventAppendRequest, ProcessLease};
 use procreg_reference::{Op, OpOutput};
 use serde_json::json;
@@ -10,12 +12,12 @@ use crate::explore::client::{Client, error_kind, is_unavailable};
 
 /// Claims under `owner`, re-claiming with the same owner after `Unavailable` (section 10).
 pub(super) async fn claim(client: &Client, pid: &str, owner: &str) -> Option<ProcessLease> {
-    let op = Op::ClaimLease {
+    let op = Arc::new(Op::ClaimLease {
         process_id: pid.to_owned(),
         owner_id: owner.to_owned(),
         lease_ttl_ms: LEASE_TTL_MS,
-    };
-    let result = client.retry(op.clone()).await;
+    });
+    let result = client.retry(Arc::clone(&op)).await;
     match (&*result, error_kind(&result)) {
         (Ok(OpOutput::Lease(lease)), _) => Some(lease.clone()),
         (_, Some(ErrorKind::LeaseHeld | ErrorKind::AlreadyTerminal | ErrorKind::Unavailable)) => {
@@ -30,11 +32,11 @@ pub(super) async fn claim(client: &Client, pid: &str, owner: &str) -> Option<Pro
 
 /// Renews `lease`; `None` when it was lost (or the deadline passed).
 pub(super) async fn renew(client: &Client, lease: &ProcessLease) -> Option<ProcessLease> {
-    let op = Op::RenewLease {
+    let op = Arc::new(Op::RenewLease {
         lease: lease.clone(),
         lease_ttl_ms: LEASE_TTL_MS,
-    };
-    let result = client.retry(op.clone()).await;
+    });
+    let result = client.retry(Arc::clone(&op)).await;
     match (&*result, error_kind(&result)) {
         (Ok(OpOutput::Lease(renewed)), _) => Some(renewed.clone()),
         (_, Some(ErrorKind::LeaseLost | ErrorKind::Unavailable)) => None,
@@ -49,11 +51,11 @@ pub(super) async fn renew(client: &Client, lease: &ProcessLease) -> Option<Proce
 pub(super) async fn append_progress(client: &Client, pid: &str, step: u64) -> bool {
     let request = ProcessEventAppendRequest::new("progress", json!({ "step": step }))
         .with_replay_key(format!("{pid}/step/{step}"));
-    let op = Op::AppendEvent {
+    let op = Arc::new(Op::AppendEvent {
         process_id: pid.to_owned(),
         request,
-    };
-    let result = client.retry(op.clone()).await;
+    });
+    let result = client.retry(Arc::clone(&op)).await;
     match &*result {
         Ok(OpOutput::Append(_)) => true,
         Err(e) if e.kind() == ErrorKind::Unavailable => false,
@@ -65,23 +67,23 @@ pub(super) async fn append_progress(client: &Client, pid: &str, step: u64) -> bo
 }
 
 pub(super) async fn complete(client: &Client, pid: &str) {
-    let op = Op::CompleteProcess {
+    let op = Arc::new(Op::CompleteProcess {
         process_id: pid.to_owned(),
         output: ProcessAwaitOutput::Success {
             value: json!({ "done": pid }),
         },
-    };
-    let result = client.retry(op.clone()).await;
+    });
+    let result = client.retry(Arc::clone(&op)).await;
     if !matches!(*result, Ok(OpOutput::Record(_))) && !is_unavailable(&result) {
         client.unexpected(&op, &result);
     }
 }
 
 pub(super) async fn release(client: &Client, lease: &ProcessLease) {
-    let op = Op::CompleteLease {
+    let op = Arc::new(Op::CompleteLease {
         completion: lease.completion(),
-    };
-    let result = client.retry(op.clone()).await;
+    });
+    let result = client.retry(Arc::clone(&op)).await;
     if !matches!(*result, Ok(OpOutput::Unit)) && !is_unavailable(&result) {
         client.unexpected(&op, &result);
     }

@@ -88,7 +88,7 @@ fn every_call_of_every_workload_writes_back_as_itself() {
                     None => lease_step_text(&call.client, &call.op, None).expect("a lease call"),
                 };
                 // A renew needs an earlier claim of the same actor to parse.
-                let claimed = match &call.op {
+                let claimed = match &*call.op {
                     Op::RenewLease { lease, .. } => lease.process_id.as_str(),
                     Op::CompleteLease { completion } => completion.process_id.as_str(),
                     _ => "p",
@@ -100,7 +100,7 @@ fn every_call_of_every_workload_writes_back_as_itself() {
                 let Action::Call { call: written, .. } = &scenario.steps[1].action else {
                     panic!("{text}: not a call");
                 };
-                match (written, &call.op) {
+                match (written, &*call.op) {
                     (Call::Op(op), original) => assert_eq!(op, original, "{text}"),
                     (
                         Call::Renew {

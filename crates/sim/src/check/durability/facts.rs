@@ -128,7 +128,7 @@ struct PendingWake<'a> {
 }
 
 fn pending_wakes_seen<'a>(call: &'a CallRecord, output: &'a OpOutput) -> Vec<PendingWake<'a>> {
-    let fresh: Vec<&ProcessEvent> = match (&call.op, output) {
+    let fresh: Vec<&ProcessEvent> = match (&*call.op, output) {
         (Op::AppendEvent { .. }, OpOutput::Append(result)) if !result.replayed => {
             vec![&result.event]
         }
@@ -158,7 +158,7 @@ pub(super) fn check_wakes(ctx: &mut Ctx<'_>) {
         if let Op::AckWake {
             process_id,
             sequence,
-        } = &call.op
+        } = &*call.op
             && let Seen::Found(pending) = seen_of(&ctx.seen.wakes, process_id)
             && pending.contains(sequence)
         {
@@ -170,7 +170,7 @@ pub(super) fn check_wakes(ctx: &mut Ctx<'_>) {
                 message,
             );
         }
-        if let Op::DeleteSession { session_id } = &call.op {
+        if let Op::DeleteSession { session_id } = &*call.op {
             check_deleted_wakes(ctx, call, session_id, &possible);
         }
         for wake in pending_wakes_seen(call, output) {
@@ -197,7 +197,7 @@ fn check_deleted_wakes(
                 .map(|w| w.target_scope.session_id.as_str());
             // An append that may follow the deletion can add a new wake into the session (S6).
             let may_follow = possible.iter().any(|c| {
-                matches!(&c.op, Op::AppendEvent { process_id, .. } if process_id == p)
+                matches!(&*c.op, Op::AppendEvent { process_id, .. } if process_id == p)
                     && !before(c, delete)
             });
             if target == Some(session_id) && !may_follow {
@@ -213,7 +213,7 @@ fn check_deleted_wakes(
 
 fn check_still_pending(ctx: &mut Ctx<'_>, wake: &PendingWake<'_>, possible: &[&CallRecord]) {
     let (p, s) = (wake.process_id, wake.sequence);
-    let may_clear = possible.iter().any(|c| match &c.op {
+    let may_clear = possible.iter().any(|c| match &*c.op {
         Op::AckWake {
             process_id,
             sequence,

@@ -27,7 +27,7 @@ pub(super) fn check_fences(ctx: &mut Ctx<'_>) {
             .or_insert(call.id);
     }
     for (call, output) in ctx.later().collect::<Vec<_>>() {
-        let (Op::ClaimLease { .. }, OpOutput::Lease(lease)) = (&call.op, output) else {
+        let (Op::ClaimLease { .. }, OpOutput::Lease(lease)) = (&*call.op, output) else {
             continue;
         };
         let p = lease.process_id.as_str();
@@ -79,7 +79,7 @@ pub(super) fn check_keyed_replays(ctx: &mut Ctx<'_>) {
                 request,
             },
             OpOutput::Append(result),
-        ) = (&call.op, output)
+        ) = (&*call.op, output)
             && let Some(key) = request.replay_key.as_deref().filter(|k| !is_blank(k))
         {
             keyed
@@ -94,7 +94,7 @@ pub(super) fn check_keyed_replays(ctx: &mut Ctx<'_>) {
                 request,
             },
             OpOutput::Append(result),
-        ) = (&call.op, output)
+        ) = (&*call.op, output)
             && let Some(key) = request.replay_key.as_deref()
             && let Some((sequence, acked)) = keyed.get(&(process_id.as_str(), key))
             && (result.event.sequence != *sequence || !result.replayed)
@@ -160,7 +160,7 @@ fn replay_leases(ctx: &Ctx<'_>, calls: &[&CallRecord]) -> Option<Option<ProcessL
     }
     let mut lease: Option<ProcessLease> = None;
     for call in calls {
-        match (&call.op, call.outcome()) {
+        match (&*call.op, call.outcome()) {
             (_, Some(Ok(OpOutput::Lease(l)))) => lease = Some(l.clone()),
             (Op::CompleteLease { completion }, Some(Ok(_))) => {
                 if lease

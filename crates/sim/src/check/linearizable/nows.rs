@@ -77,7 +77,7 @@ pub(super) fn on_state(entry: &Entry, model: &Model) -> Option<u64> {
         process_id,
         owner_id,
         ..
-    } = &entry.call.op
+    } = &*entry.call.op
     else {
         return None;
     };
@@ -136,7 +136,7 @@ fn indefinite(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64>, bool) {
         .unwrap_or_default();
     values.extend(std::iter::once(invoke).chain(call.return_ms));
     if let (Some(seen), Op::ClaimLease { .. } | Op::RenewLease { .. }) =
-        (observed.by_process.get(pid), &call.op)
+        (observed.by_process.get(pid), &*call.op)
     {
         values.extend(seen.expiries_after(invoke, call.return_ms));
     }

@@ -156,7 +156,7 @@ impl GrantReach {
             }
         }
         for &i in checked {
-            match &calls[i].op {
+            match &*calls[i].op {
                 Op::GrantHandle {
                     scope, process_id, ..
                 } => reach.add_grant(scope, process_id),

@@ -63,7 +63,7 @@ pub(super) fn mark_revealed(entries: &mut [Entry], initial: &Model) {
 
 /// Whether `entry` appends an event of `event`'s type and payload to its process.
 fn appends(entry: &Entry, event: &ProcessEvent) -> bool {
-    match &entry.call.op {
+    match &*entry.call.op {
         Op::AppendEvent {
             process_id,
             request,

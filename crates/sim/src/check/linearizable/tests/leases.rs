@@ -184,7 +184,7 @@ fn rename_token(calls: &mut [CallRecord], from: &str, to: &str) {
         }
     };
     for call in calls {
-        match &mut call.op {
+        match std::sync::Arc::make_mut(&mut call.op) {
             Op::RenewLease { lease, .. } => swap(&mut lease.lease_token),
             Op::CompleteLease { completion } => swap(&mut completion.lease_token),
             _ => {}

@@ -81,7 +81,7 @@ impl Builder {
         self.calls.push(CallRecord {
             id,
             client: client.to_owned(),
-            op,
+            op: op.into(),
             invoke_ms: invoke,
             return_ms: ret,
             outcome: outcome.map(Into::into),
