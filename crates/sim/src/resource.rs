@@ -57,7 +57,12 @@ impl FencedResource {
             state.rejected += 1;
             return false;
         }
-        state.highest.insert(process_id.to_owned(), fencing_token);
+        match state.highest.get_mut(process_id) {
+            Some(seen) => *seen = fencing_token,
+            None => {
+                state.highest.insert(process_id.to_owned(), fencing_token);
+            }
+        }
         state.accepted.push(AcceptedWrite {
             process_id: process_id.to_owned(),
             writer: writer.to_owned(),
@@ -91,9 +96,10 @@ impl FencedResource {
             }
         }
         let mut out = Vec::new();
-        let mut writer_of: BTreeMap<(String, u64), String> = BTreeMap::new();
-        let mut last: BTreeMap<String, u64> = BTreeMap::new();
-        for write in self.state.borrow().accepted.iter() {
+        let state = self.state.borrow();
+        let mut writer_of: BTreeMap<(&str, u64), &str> = BTreeMap::new();
+        let mut last: BTreeMap<&str, u64> = BTreeMap::new();
+        for write in &state.accepted {
             let key = (write.process_id.as_str(), write.fencing_token);
             let obtained = issued
                 .get(&key)
@@ -111,19 +117,15 @@ impl FencedResource {
                     write.writer, write.value, write.process_id, write.fencing_token
                 ));
             }
-            if let Some(other) = writer_of.insert(
-                (write.process_id.clone(), write.fencing_token),
-                write.writer.clone(),
-            ) && other != write.writer
+            if let Some(other) = writer_of.insert(key, &write.writer)
+                && other != write.writer
             {
                 fail(format!(
                     "{}: fence={} accepted from two writers, {other} and {}",
                     write.process_id, write.fencing_token, write.writer
                 ));
             }
-            let previous = last
-                .insert(write.process_id.clone(), write.fencing_token)
-                .unwrap_or(0);
+            let previous = last.insert(&write.process_id, write.fencing_token).unwrap_or(0);
             assert!(
                 previous <= write.fencing_token,
                 "the resource accepted a lower token"
