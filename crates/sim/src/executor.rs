@@ -255,17 +255,25 @@ impl Executor {
             if self.tasks.is_empty() {
                 return RunOutcome::Completed;
             }
-            let ready: Vec<TaskId> = {
-                let mut woken = self.lock_woken();
+            // The ready tasks are the woken ones still alive, in id order; one is picked
+            // by the seed's rng (no copy of the set is made: this runs once per poll).
+            let pick = {
+                let mut woken = self.woken.lock().unwrap_or_else(|e| e.into_inner());
                 woken.retain(|id| self.tasks.contains_key(id));
-                woken.iter().copied().collect()
-            };
-            if !ready.is_empty() {
-                if self.polls >= budget_end {
-                    return RunOutcome::BudgetExhausted;
+                match woken.len() {
+                    0 => None,
+                    _ if self.polls >= budget_end => return RunOutcome::BudgetExhausted,
+                    ready => {
+                        let nth = self.rng.below(ready as u64) as usize;
+                        let pick = woken.iter().nth(nth).copied();
+                        if let Some(id) = pick {
+                            woken.remove(&id);
+                        }
+                        pick
+                    }
                 }
-                let pick = ready[self.rng.below(ready.len() as u64) as usize];
-                self.lock_woken().remove(&pick);
+            };
+            if let Some(pick) = pick {
                 self.poll_task(pick);
                 continue;
             }

@@ -125,7 +125,9 @@ impl FencedResource {
                     write.process_id, write.fencing_token, write.writer
                 ));
             }
-            let previous = last.insert(&write.process_id, write.fencing_token).unwrap_or(0);
+            let previous = last
+                .insert(&write.process_id, write.fencing_token)
+                .unwrap_or(0);
             assert!(
                 previous <= write.fencing_token,
                 "the resource accepted a lower token"
