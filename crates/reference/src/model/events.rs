@@ -42,9 +42,9 @@ impl Model {
             state.pending_wakes.insert(event.sequence);
         }
         if let Some(output) = await_output {
-            Arc::make_mut(&mut state.record).status = ProcessStatus::terminal(output);
+            state.status = ProcessStatus::terminal(output);
         }
-        Arc::make_mut(&mut state.record).updated_at_ms = now_ms; // E8, R7
+        state.updated_at_ms = now_ms; // E8, R7
         state.events.push(Arc::new(event.clone()));
         self.bump();
         Ok(ProcessEventAppendResult {
@@ -107,7 +107,7 @@ impl Model {
         after_sequence: u64,
     ) -> Result<Option<ProcessEvent>, PluginError> {
         let state = self.state(process_id)?;
-        if state.record.event_type(event_type).is_none() {
+        if state.event_type(event_type).is_none() {
             return Err(undeclared(process_id, event_type));
         }
         Ok(events_above(state, after_sequence)
@@ -126,17 +126,17 @@ impl Model {
         now_ms: u64,
     ) -> Result<ProcessRecord, PluginError> {
         let state = self.state(process_id)?;
-        if let Some(recorded) = state.record.status.await_output() {
+        if let Some(recorded) = state.status.await_output() {
             // C2: however it became terminal, an equal output is a harmless retry.
             return if json_equal(recorded, &output) {
-                Ok(ProcessRecord::clone(&state.record))
+                Ok(state.record())
             } else {
                 Err(already_terminal(process_id))
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
         self.append_event(process_id, request, now_ms)?;
-        Ok(ProcessRecord::clone(&self.state(process_id)?.record))
+        Ok(self.state(process_id)?.record())
     }
 
     /// The await output once terminal, or `None` when the real call would block (C4).
@@ -147,12 +147,7 @@ impl Model {
         &self,
         process_id: &str,
     ) -> Result<Option<ProcessAwaitOutput>, PluginError> {
-        Ok(self
-            .state(process_id)?
-            .record
-            .status
-            .await_output()
-            .cloned())
+        Ok(self.state(process_id)?.status.await_output().cloned())
     }
 }
 
@@ -169,7 +164,7 @@ fn replay(
         .ok_or_else(|| PluginError::corrupt(format!("replay key `{key}` names no event")))?;
     if stored.event_type != request.event_type || !json_equal(&stored.payload, &request.payload) {
         return Err(PluginError::ReplayConflict {
-            process_id: state.record.id.clone(),
+            process_id: state.id().to_owned(),
             replay_key: key.to_owned(),
         });
     }
@@ -187,9 +182,9 @@ fn build_event(
     request: ProcessEventAppendRequest,
     now_ms: u64,
 ) -> Result<(ProcessEvent, Option<ProcessAwaitOutput>), PluginError> {
-    let process_id = state.record.id.as_str();
+    let process_id = state.id();
     let replay_key = effective_replay_key(request.replay_key.as_deref()).map(str::to_owned);
-    let declared = state.record.event_type(&request.event_type);
+    let declared = state.event_type(&request.event_type);
     check_request(process_id, &request, replay_key.as_deref(), declared)?;
     let declared = declared.ok_or_else(|| undeclared(process_id, &request.event_type))?;
     let needs_key = declared.terminal.is_some() || declared.name == procreg::EVENT_CANCEL_REQUESTED;
@@ -203,7 +198,7 @@ fn build_event(
         Some(terminal) => Some(terminal_output(process_id, declared, terminal, &request)?),
         None => None,
     };
-    if await_output.is_some() && state.record.is_terminal() {
+    if await_output.is_some() && state.is_terminal() {
         return Err(already_terminal(process_id)); // E6
     }
     let sequence = state.events.len() as u64 + 1;

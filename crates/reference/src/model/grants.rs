@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 
 use procreg::{
-    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry,
-    ProcessRecord, ProcessScope,
+    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry, ProcessScope,
 };
 
 use super::Model;
@@ -57,7 +56,7 @@ impl Model {
                 let state = self.processes.get(&grant.process_id)?;
                 Some(ProcessHandleGrantEntry {
                     grant: grant.clone(),
-                    record: ProcessRecord::clone(&state.record),
+                    record: state.record(),
                 })
             })
             .collect()

@@ -26,7 +26,7 @@ impl Model {
         if let Some(reason) = id_problem("owner id", owner_id) {
             return Err(PluginError::invalid_request(reason));
         }
-        if state.record.is_terminal() {
+        if state.is_terminal() {
             return Err(PluginError::AlreadyTerminal {
                 process_id: process_id.to_owned(),
             });

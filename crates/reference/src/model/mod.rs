@@ -21,17 +21,19 @@ mod invariants;
 mod leases;
 mod registration;
 mod sessions;
+mod state;
 #[cfg(test)]
 mod tests;
 mod wake;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease, ProcessRecord};
+use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease};
 use serde::{Deserialize, Serialize};
 
 use crate::op::{Op, OpOutput};
+use state::ProcessState;
 
 /// The contract's state machine (see the module docs).
 ///
@@ -52,27 +54,6 @@ pub struct Model {
     grants: BTreeMap<String, BTreeMap<String, ProcessHandleGrant>>,
     /// Moves on every state change.
     revision: u64,
-}
-
-/// Everything the Model keeps about one process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ProcessState {
-    /// Shared like the events: most mutations (claims, renews, acks) leave it as it is, so
-    /// a clone of the Model copies it only when a write changes it (`Arc::make_mut`).
-    record: Arc<ProcessRecord>,
-    /// The log; `events[i].sequence == i + 1` (E8). Events never change once appended, so
-    /// they are shared: cloning a Model (the linearizability search does, once per call it
-    /// places) copies pointers, not payloads.
-    events: Vec<Arc<ProcessEvent>>,
-    /// Replay key -> sequence of the event that used it (E2).
-    /// Shared like the record, so a Model clone that no keyed append follows copies no key.
-    replay_keys: Arc<BTreeMap<String, u64>>,
-    /// Sequences of the wake events still pending (E12, E13, S3).
-    pending_wakes: BTreeSet<u64>,
-    /// The current lease, live or expired; `None` when never claimed or released (L5).
-    lease: Option<ProcessLease>,
-    /// The highest fencing token ever issued (L2, L6); survives release.
-    fencing_counter: u64,
 }
 
 impl Model {

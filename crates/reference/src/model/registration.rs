@@ -35,8 +35,8 @@ impl Model {
         let registration_hash = registration_hash(&normalized);
         if let Some(existing) = self.processes.get(&normalized.id) {
             // R4: idempotent start, whatever the status; R5: a different registration.
-            return if existing.record.registration_hash == registration_hash {
-                Ok(ProcessRecord::clone(&existing.record))
+            return if existing.registered.registration_hash == registration_hash {
+                Ok(existing.record())
             } else {
                 Err(PluginError::RegistrationConflict {
                     process_id: normalized.id,
@@ -55,24 +55,15 @@ impl Model {
             external_ref: None,
             status: ProcessStatus::Running,
         };
-        let state = ProcessState {
-            record: Arc::new(record.clone()),
-            events: Vec::new(),
-            replay_keys: Arc::default(),
-            pending_wakes: BTreeSet::new(),
-            lease: None,
-            fencing_counter: 0,
-        };
-        self.processes.insert(normalized.id, state);
+        self.processes
+            .insert(normalized.id, ProcessState::new(record.clone()));
         self.bump();
         Ok(record)
     }
 
     /// The current record, or `None` for an unknown id (R6).
     pub fn get_process(&self, process_id: &str) -> Option<ProcessRecord> {
-        self.processes
-            .get(process_id)
-            .map(|state| ProcessRecord::clone(&state.record))
+        self.processes.get(process_id).map(ProcessState::record)
     }
 
     /// Stores the external ref once (X1-X3); allowed on terminal processes.
@@ -92,20 +83,17 @@ impl Model {
         if let Some(reason) = problem {
             return Err(PluginError::invalid_request(reason));
         }
-        match &state.record.external_ref {
+        match &state.registered.external_ref {
             // X2: the equal ref again (J1) returns the record unchanged.
-            Some(stored) if super::inputs::json_equal(stored, &external_ref) => {
-                Ok(ProcessRecord::clone(&state.record))
-            }
+            Some(stored) if super::inputs::json_equal(stored, &external_ref) => Ok(state.record()),
             Some(_) => Err(PluginError::ExternalRefConflict {
                 process_id: process_id.to_owned(),
             }),
             None => {
                 let state = self.state_mut(process_id)?;
-                let record = Arc::make_mut(&mut state.record);
-                record.external_ref = Some(external_ref);
-                record.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
-                let record = ProcessRecord::clone(&state.record);
+                Arc::make_mut(&mut state.registered).external_ref = Some(external_ref);
+                state.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
+                let record = state.record();
                 self.bump();
                 Ok(record)
             }
@@ -116,8 +104,8 @@ impl Model {
     pub fn list_non_terminal(&self) -> Vec<ProcessRecord> {
         self.processes
             .values()
-            .filter(|state| !state.record.is_terminal())
-            .map(|state| ProcessRecord::clone(&state.record))
+            .filter(|state| !state.is_terminal())
+            .map(ProcessState::record)
             .collect()
     }
 }

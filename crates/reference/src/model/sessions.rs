@@ -40,7 +40,7 @@ impl Model {
             let running = self
                 .processes
                 .get(&process_id)
-                .is_some_and(|state| !state.record.is_terminal());
+                .is_some_and(|state| !state.is_terminal());
             if !running {
                 continue;
             }
