@@ -82,14 +82,15 @@ impl Model {
     /// # Errors
     /// `UnknownProcess` > `UnknownEvent`.
     pub fn ack_wake(&mut self, process_id: &str, sequence: u64) -> Result<(), PluginError> {
-        let state = self.state_mut(process_id)?;
+        let state = self.state(process_id)?;
         if sequence == 0 || sequence > state.events.len() as u64 {
             return Err(PluginError::UnknownEvent {
                 process_id: process_id.to_owned(),
                 sequence,
             });
         }
-        if state.pending_wakes.remove(&sequence) {
+        if state.pending_wakes.contains(&sequence) {
+            self.state_mut(process_id)?.pending_wakes.remove(&sequence);
             self.bump();
         }
         Ok(())

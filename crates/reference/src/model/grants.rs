@@ -53,7 +53,7 @@ impl Model {
         grants
             .values()
             .filter_map(|grant| {
-                let state = self.processes.get(&grant.process_id)?;
+                let state = self.processes.get(grant.process_id.as_str())?;
                 Some(ProcessHandleGrantEntry {
                     grant: grant.clone(),
                     record: state.record(),

@@ -14,7 +14,7 @@ impl Model {
     /// A description of the broken invariant.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (id, state) in &self.processes {
-            if state.id() != id {
+            if state.id() != &**id {
                 return Err(format!("process `{id}` is stored under a different id"));
             }
             check_process(state).map_err(|e| format!("process `{id}`: {e}"))?;
@@ -30,7 +30,7 @@ impl Model {
                 if grant.scope != grant.scope.normalized() {
                     return Err(format!("grant scope `{key}` is not normalized (V2)"));
                 }
-                if !self.processes.contains_key(process_id) {
+                if !self.processes.contains_key(process_id.as_str()) {
                     return Err(format!(
                         "grant in `{key}` on unknown process `{process_id}`"
                     ));

@@ -48,8 +48,11 @@ use state::ProcessState;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// Every registered process, by id.
-    processes: BTreeMap<String, ProcessState>,
+    /// Every registered process, by id. Both are shared: the linearizability search clones
+    /// the Model for every mutation it tries, and most tries (an error, a read's twin) write
+    /// nothing, or write one process; a write copies that process's state only
+    /// ([`Model::state_mut`]).
+    processes: BTreeMap<Arc<str>, Arc<ProcessState>>,
     /// Handle grants: scope id -> process id -> grant. No inner map is ever empty.
     grants: BTreeMap<String, BTreeMap<String, ProcessHandleGrant>>,
     /// Moves on every state change.
@@ -187,7 +190,7 @@ impl Model {
 
     /// The ids of every registered process, ascending (O1).
     pub fn process_ids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.processes.keys().map(String::as_str)
+        self.processes.keys().map(|pid| &**pid)
     }
 
     /// The whole event log of a process (empty for an unknown id).
@@ -237,13 +240,16 @@ impl Model {
     fn state(&self, process_id: &str) -> Result<&ProcessState, PluginError> {
         self.processes
             .get(process_id)
+            .map(|state| &**state)
             .ok_or_else(|| PluginError::unknown_process(process_id))
     }
 
-    /// The mutable state of a known process, or `UnknownProcess`.
+    /// The mutable state of a known process, or `UnknownProcess`. Copies the state when a
+    /// clone of this Model shares it, so callers ask for it only to write.
     fn state_mut(&mut self, process_id: &str) -> Result<&mut ProcessState, PluginError> {
         self.processes
             .get_mut(process_id)
+            .map(Arc::make_mut)
             .ok_or_else(|| PluginError::unknown_process(process_id))
     }
 }

@@ -33,7 +33,7 @@ impl Model {
     ) -> Result<ProcessRecord, PluginError> {
         let normalized = normalize_registration(registration)?;
         let registration_hash = registration_hash(&normalized);
-        if let Some(existing) = self.processes.get(&normalized.id) {
+        if let Some(existing) = self.processes.get(normalized.id.as_str()) {
             // R4: idempotent start, whatever the status; R5: a different registration.
             return if existing.registered.registration_hash == registration_hash {
                 Ok(existing.record())
@@ -55,15 +55,17 @@ impl Model {
             external_ref: None,
             status: ProcessStatus::Running,
         };
-        self.processes
-            .insert(normalized.id, ProcessState::new(record.clone()));
+        self.processes.insert(
+            normalized.id.into(),
+            Arc::new(ProcessState::new(record.clone())),
+        );
         self.bump();
         Ok(record)
     }
 
     /// The current record, or `None` for an unknown id (R6).
     pub fn get_process(&self, process_id: &str) -> Option<ProcessRecord> {
-        self.processes.get(process_id).map(ProcessState::record)
+        self.processes.get(process_id).map(|state| state.record())
     }
 
     /// Stores the external ref once (X1-X3); allowed on terminal processes.
@@ -105,7 +107,7 @@ impl Model {
         self.processes
             .values()
             .filter(|state| !state.is_terminal())
-            .map(ProcessState::record)
+            .map(|state| state.record())
             .collect()
     }
 }

@@ -132,7 +132,7 @@ fn model_json_keeps_a_whole_record_per_process() {
 fn check_invariants_spots_a_broken_model() {
     let mut model = Model::new();
     model.apply(&ops()[0], 0).unwrap();
-    let state = model.processes.get_mut("p1").unwrap();
+    let state = std::sync::Arc::make_mut(model.processes.get_mut("p1").unwrap());
     state.pending_wakes.insert(4);
     assert!(model.check_invariants().is_err());
 }
