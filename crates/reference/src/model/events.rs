@@ -7,7 +7,6 @@ use std::sync::Arc;
 use procreg::{
     PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
     ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
-    terminal_replay_key,
 };
 
 use super::inputs::{effective_replay_key, id_problem, json_equal, scope_problem};
@@ -26,6 +25,18 @@ impl Model {
         request: ProcessEventAppendRequest,
         now_ms: u64,
     ) -> Result<ProcessEventAppendResult, PluginError> {
+        self.append(process_id, request, None, now_ms)
+    }
+
+    /// [`Model::append_event`], told the await output a terminal request's payload holds when
+    /// the caller built the payload from it (`complete_process`), so it is not parsed back.
+    fn append(
+        &mut self,
+        process_id: &str,
+        request: ProcessEventAppendRequest,
+        known_output: Option<ProcessAwaitOutput>,
+        now_ms: u64,
+    ) -> Result<ProcessEventAppendResult, PluginError> {
         let state = self.state(process_id)?;
         let replay_key = effective_replay_key(request.replay_key.as_deref());
         if let Some(key) = replay_key
@@ -33,7 +44,7 @@ impl Model {
         {
             return replay(state, sequence, key, &request);
         }
-        let (event, await_output) = build_event(state, request, now_ms)?;
+        let (event, await_output) = build_event(state, request, known_output, now_ms)?;
         let state = self.state_mut(process_id)?;
         if let Some(key) = &event.replay_key {
             Arc::make_mut(&mut state.replay_keys).insert(key.clone(), event.sequence);
@@ -136,7 +147,7 @@ impl Model {
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
-        self.append_event(process_id, request, now_ms)?;
+        self.append(process_id, request, Some(output), now_ms)?;
         Ok(self.state(process_id)?.record())
     }
 
@@ -177,10 +188,12 @@ fn replay(
 }
 
 /// Checks a new (non-replayed) append in P1 order and builds its event, with the await output
-/// it records when terminal. Touches nothing (E10).
+/// it records when terminal (`known_output`, if given, is what the payload holds). Touches
+/// nothing (E10).
 fn build_event(
     state: &ProcessState,
     request: ProcessEventAppendRequest,
+    known_output: Option<ProcessAwaitOutput>,
     now_ms: u64,
 ) -> Result<(ProcessEvent, Option<ProcessAwaitOutput>), PluginError> {
     let process_id = state.id();
@@ -196,7 +209,13 @@ fn build_event(
         });
     }
     let await_output = match declared.terminal {
-        Some(terminal) => Some(terminal_output(process_id, declared, terminal, &request)?),
+        Some(terminal) => Some(terminal_output(
+            process_id,
+            declared,
+            terminal,
+            &request,
+            known_output,
+        )?),
         None => None,
     };
     if await_output.is_some() && state.is_terminal() {
@@ -243,7 +262,7 @@ fn check_request(
         }
         // E15 (Z5: an undeclared type with the reserved key is also InvalidRequest, P1 order).
         let is_terminal_type = declared.is_some_and(|t| t.terminal.is_some());
-        if key == terminal_replay_key(process_id) && !is_terminal_type {
+        if is_terminal_replay_key(key, process_id) && !is_terminal_type {
             return Err(PluginError::invalid_request(format!(
                 "replay key `{key}` is reserved for terminal events"
             )));
@@ -259,17 +278,30 @@ fn check_request(
     Ok(())
 }
 
+/// Whether `key` is [`procreg::terminal_replay_key`]`(process_id)`, without building that
+/// string (this runs on every keyed append).
+pub(super) fn is_terminal_replay_key(key: &str, process_id: &str) -> bool {
+    key.strip_prefix("process:")
+        .and_then(|rest| rest.strip_suffix(":terminal"))
+        == Some(process_id)
+}
+
 /// E5: the payload of a terminal event holds an `await_output` of the type's terminal state.
+/// `known` is that output when the caller built the payload from it (serializing an await
+/// output to JSON and reading it back gives it again).
 fn terminal_output(
     process_id: &str,
     declared: &ProcessEventType,
     terminal: procreg::ProcessTerminalState,
     request: &ProcessEventAppendRequest,
+    known: Option<ProcessAwaitOutput>,
 ) -> Result<ProcessAwaitOutput, PluginError> {
-    let output = request
-        .payload
-        .get("await_output")
-        .and_then(|value| serde_json::from_value::<ProcessAwaitOutput>(value.clone()).ok());
+    let output = known.or_else(|| {
+        request
+            .payload
+            .get("await_output")
+            .and_then(|value| serde_json::from_value::<ProcessAwaitOutput>(value.clone()).ok())
+    });
     match output {
         Some(output) if output.terminal_state() == terminal => Ok(output),
         _ => Err(PluginError::InvalidEvent {
