@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use procreg::{
     CORE_EVENT_TYPES, PluginError, ProcessEventType, ProcessExternalRef, ProcessProvenance,
-    ProcessRecord, ProcessRegistration, ProcessStatus, WakeDedupeKey,
+    ProcessRecord, ProcessRegistration, ProcessStatus, ProcessTerminalState, WakeDedupeKey,
 };
 
 use super::inputs::{id_problem, is_json_pointer, normalize_external_ref, scope_problem};
@@ -129,9 +129,9 @@ fn normalize_registration(
         return Err(invalid(reason));
     }
     let mut event_types = registration.event_types.clone();
-    for core in ProcessEventType::core_types() {
-        if !event_types.iter().any(|t| t.name == core.name) {
-            event_types.push(core);
+    for name in CORE_EVENT_TYPES {
+        if !event_types.iter().any(|t| t.name == name) {
+            event_types.push(core_type(name));
         }
     }
     Ok(ProcessRegistration {
@@ -204,10 +204,34 @@ fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
+/// The core event type named `name`, one of [`CORE_EVENT_TYPES`] (R2): plain, or terminal
+/// in the state whose core event type it is. Equal to its entry in
+/// [`ProcessEventType::core_types`], which registration would otherwise build whole, twice.
+pub(super) fn core_type(name: &str) -> ProcessEventType {
+    ProcessEventType {
+        name: name.to_owned(),
+        terminal: core_terminal(name),
+        wake: None,
+    }
+}
+
+/// Whether `event_type`, named like a core type, has that core type's semantics, without
+/// building it.
+fn is_core_type(event_type: &ProcessEventType) -> bool {
+    event_type.wake.is_none() && event_type.terminal == core_terminal(&event_type.name)
+}
+
+/// The terminal state whose core event type is `name`, if any.
+fn core_terminal(name: &str) -> Option<ProcessTerminalState> {
+    use ProcessTerminalState::{Cancelled, Completed, Failed};
+    [Completed, Failed, Cancelled]
+        .into_iter()
+        .find(|state| state.core_event_type() == name)
+}
+
 /// Why the declared event types are not acceptable, if they are not (R1).
 fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
     let mut seen = BTreeSet::new();
-    let core_types = ProcessEventType::core_types();
     for event_type in event_types {
         let name = &event_type.name;
         if let Some(problem) = id_problem("event type name", name) {
@@ -216,7 +240,7 @@ fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
         if !seen.insert(name.as_str()) {
             return Some(format!("event type `{name}` is declared twice"));
         }
-        if CORE_EVENT_TYPES.contains(&name.as_str()) && !core_types.contains(event_type) {
+        if CORE_EVENT_TYPES.contains(&name.as_str()) && !is_core_type(event_type) {
             return Some(format!(
                 "core event type `{name}` declared with other semantics"
             ));
