@@ -404,7 +404,7 @@ impl<'e, 'a> Search<'e, 'a> {
         let op = self.tokens.translate(&entry.call.op, model);
         let mut best = Fit::No;
         let mut tried = 0;
-        for &now in &entry.nows {
+        for &now in entry.nows.iter() {
             tried += 1;
             let answer = model.clone().apply(&op, now);
             if entry.expect.matches(&answer) {
