@@ -4,6 +4,8 @@
 //! deterministic from state (a replayed Model issues the same ones) and, since the fencing
 //! counter only grows and survives release (L5, L6), never issued twice for one process.
 
+use std::sync::Arc;
+
 use procreg::{PluginError, ProcessLease, ProcessLeaseCompletion};
 
 use super::Model;
@@ -56,7 +58,7 @@ impl Model {
         };
         let state = self.state_mut(process_id)?;
         state.fencing_counter = fencing_token;
-        state.lease = Some(lease.clone());
+        state.lease = Some(Arc::new(lease.clone()));
         self.bump();
         Ok(lease)
     }
@@ -91,12 +93,12 @@ impl Model {
         let expires_at_ms = expiry(now_ms, lease_ttl_ms);
         let renewed = ProcessLease {
             expires_at_ms,
-            ..stored.clone()
+            ..ProcessLease::clone(stored)
         };
         if stored.expires_at_ms != expires_at_ms {
             let state = self.state_mut(&lease.process_id)?;
             if let Some(stored) = &mut state.lease {
-                stored.expires_at_ms = expires_at_ms;
+                Arc::make_mut(stored).expires_at_ms = expires_at_ms;
             }
             self.bump();
         }

@@ -210,7 +210,7 @@ impl Model {
     /// The stored lease of a process, live or expired, unless it was released or never
     /// claimed (L5).
     pub fn current_lease(&self, process_id: &str) -> Option<&ProcessLease> {
-        self.processes.get(process_id)?.lease.as_ref()
+        self.processes.get(process_id)?.lease.as_deref()
     }
 
     /// Keeps only the processes `keep` says yes to, with their grants (a scope left with no

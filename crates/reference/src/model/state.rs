@@ -41,7 +41,8 @@ pub(super) struct ProcessState {
     /// Sequences of the wake events still pending (E12, E13, S3).
     pub(super) pending_wakes: BTreeSet<u64>,
     /// The current lease, live or expired; `None` when never claimed or released (L5).
-    pub(super) lease: Option<ProcessLease>,
+    /// Shared, so copying the state for an append or a claim copies none of its strings.
+    pub(super) lease: Option<Arc<ProcessLease>>,
     /// The highest fencing token ever issued (L2, L6); survives release.
     pub(super) fencing_counter: u64,
 }
@@ -112,7 +113,7 @@ struct Stored {
     events: Vec<Arc<ProcessEvent>>,
     replay_keys: Arc<BTreeMap<String, u64>>,
     pending_wakes: BTreeSet<u64>,
-    lease: Option<ProcessLease>,
+    lease: Option<Arc<ProcessLease>>,
     fencing_counter: u64,
 }
 
