@@ -9,7 +9,9 @@ use procreg::{
     ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
 };
 
-use super::inputs::{effective_replay_key, id_problem, json_equal, scope_problem};
+use super::inputs::{
+    effective_replay_key, id_problem, json_equal, json_values_equal, scope_problem,
+};
 use super::{Model, ProcessState, wake};
 
 impl Model {
@@ -174,7 +176,9 @@ fn replay(
         .checked_sub(1)
         .and_then(|index| state.events.get(index as usize))
         .ok_or_else(|| PluginError::corrupt(format!("replay key `{key}` names no event")))?;
-    if stored.event_type != request.event_type || !json_equal(&stored.payload, &request.payload) {
+    if stored.event_type != request.event_type
+        || !json_values_equal(&stored.payload, &request.payload)
+    {
         return Err(PluginError::ReplayConflict {
             process_id: state.id().to_owned(),
             replay_key: key.to_owned(),

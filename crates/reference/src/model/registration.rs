@@ -9,7 +9,9 @@ use procreg::{
     ProcessRecord, ProcessRegistration, ProcessStatus, ProcessTerminalState, WakeDedupeKey,
 };
 
-use super::inputs::{id_problem, is_json_pointer, normalize_external_ref, scope_problem};
+use super::inputs::{
+    id_problem, is_json_pointer, normalize_external_ref, same_json, scope_problem,
+};
 use super::{Model, ProcessState};
 
 impl Model {
@@ -181,27 +183,6 @@ fn same_text(a: &ProcessRegistration, b: &ProcessRegistration) -> bool {
         && a.event_types == b.event_types
         && a.provenance == b.provenance
         && same_json(&a.input, &b.input)
-}
-
-fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), x.is_f64(), y.is_f64()) {
-            (Some(fx), true, true) => y.as_f64().is_some_and(|fy| fx.to_bits() == fy.to_bits()),
-            (_, false, false) => x == y,
-            _ => false,
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
-        }
-        (x, y) => x == y,
-    }
 }
 
 /// The core event type named `name`, one of [`CORE_EVENT_TYPES`] (R2): plain, or terminal

@@ -362,3 +362,25 @@ fn e15_reserved_key_check_agrees_with_terminal_replay_key() {
         }
     }
 }
+
+#[test]
+fn j1_replay_payload_comparison_agrees_with_canonical_texts() {
+    use crate::model::inputs::{json_equal, json_values_equal};
+    let values = [
+        json!(0.0),
+        json!(-0.0),
+        json!(1),
+        json!(1.0),
+        json!(-1),
+        json!({"a": 1, "b": [1, 2.5]}),
+        json!({"b": [1, 2.5], "a": 1}),
+        json!({"a": 1, "b": [1, 2.5, null]}),
+        json!("x"),
+        json!(null),
+    ];
+    for a in &values {
+        for b in &values {
+            assert_eq!(json_values_equal(a, b), json_equal(a, b), "{a} {b}");
+        }
+    }
+}
