@@ -2,6 +2,7 @@
 //! acknowledgement (E13), the non-blocking halves of the waits (E14, C4) and idempotent
 //! completion (C1-C3).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use procreg::{
@@ -27,15 +28,17 @@ impl Model {
         request: ProcessEventAppendRequest,
         now_ms: u64,
     ) -> Result<ProcessEventAppendResult, PluginError> {
-        self.append(process_id, request, None, now_ms)
+        self.append(process_id, Cow::Owned(request), None, now_ms)
     }
 
-    /// [`Model::append_event`], told the await output a terminal request's payload holds when
-    /// the caller built the payload from it (`complete_process`), so it is not parsed back.
-    fn append(
+    /// [`Model::append_event`] on an owned or borrowed request (`apply` borrows its op's:
+    /// only what a new event stores is copied, nothing when the append is refused or
+    /// replayed), told the await output a terminal request's payload holds when the caller
+    /// built the payload from it (`complete_process`), so it is not parsed back.
+    pub(super) fn append(
         &mut self,
         process_id: &str,
-        request: ProcessEventAppendRequest,
+        request: Cow<'_, ProcessEventAppendRequest>,
         known_output: Option<ProcessAwaitOutput>,
         now_ms: u64,
     ) -> Result<ProcessEventAppendResult, PluginError> {
@@ -149,7 +152,7 @@ impl Model {
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
-        self.append(process_id, request, Some(output), now_ms)?;
+        self.append(process_id, Cow::Owned(request), Some(output), now_ms)?;
         Ok(self.state(process_id)?.record())
     }
 
@@ -196,14 +199,14 @@ fn replay(
 /// nothing (E10).
 fn build_event(
     state: &ProcessState,
-    request: ProcessEventAppendRequest,
+    request: Cow<'_, ProcessEventAppendRequest>,
     known_output: Option<ProcessAwaitOutput>,
     now_ms: u64,
 ) -> Result<(ProcessEvent, Option<ProcessAwaitOutput>), PluginError> {
     let process_id = state.id();
-    let replay_key = effective_replay_key(request.replay_key.as_deref()).map(str::to_owned);
+    let replay_key = effective_replay_key(request.replay_key.as_deref());
     let declared = state.event_type(&request.event_type);
-    check_request(process_id, &request, replay_key.as_deref(), declared)?;
+    check_request(process_id, &request, replay_key, declared)?;
     let declared = declared.ok_or_else(|| undeclared(process_id, &request.event_type))?;
     let needs_key = declared.terminal.is_some() || declared.name == procreg::EVENT_CANCEL_REQUESTED;
     if needs_key && replay_key.is_none() {
@@ -240,11 +243,16 @@ fn build_event(
             });
         }
     };
+    let replay_key = replay_key.map(str::to_owned);
+    let (event_type, payload) = match request {
+        Cow::Owned(request) => (request.event_type, request.payload),
+        Cow::Borrowed(request) => (request.event_type.clone(), request.payload.clone()),
+    };
     let event = ProcessEvent {
         process_id: process_id.to_owned(),
         sequence,
-        event_type: request.event_type,
-        payload: request.payload,
+        event_type,
+        payload,
         replay_key,
         terminal: declared.terminal,
         wake,

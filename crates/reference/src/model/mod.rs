@@ -26,6 +26,7 @@ mod state;
 mod tests;
 mod wake;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -83,7 +84,7 @@ impl Model {
             Op::AppendEvent {
                 process_id,
                 request,
-            } => OpOutput::Append(self.append_event(process_id, request.clone(), now_ms)?),
+            } => OpOutput::Append(self.append(process_id, Cow::Borrowed(request), None, now_ms)?),
             Op::EventsAfter {
                 process_id,
                 after_sequence,
