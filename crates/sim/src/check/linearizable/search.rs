@@ -153,7 +153,7 @@ impl DeadEnd {
 
 struct Search<'e, 'a> {
     entries: &'e [Entry<'a>],
-    tokens: &'e LeaseTokens,
+    tokens: &'e LeaseTokens<'a>,
     /// Required entries by deadline, ascending.
     by_deadline: Vec<usize>,
     zobrist: Vec<u64>,
@@ -175,7 +175,7 @@ struct Search<'e, 'a> {
 impl<'e, 'a> Search<'e, 'a> {
     fn new(
         entries: &'e [Entry<'a>],
-        tokens: &'e LeaseTokens,
+        tokens: &'e LeaseTokens<'a>,
         model: Model,
         processes: usize,
         max_states: u64,

@@ -21,23 +21,24 @@ const NOT_CURRENT: &str = "\u{0}procreg-check: not the current lease: ";
 
 /// Observed lease token -> the fencing token of the lease it was issued with, per process.
 /// Nested (process id, then token) so that a lookup, once per renew or release the search
-/// tries, borrows its key instead of building one.
+/// tries, borrows its key instead of building one; the ids are borrowed from the history,
+/// which outlives every check of it.
 #[derive(Default)]
-pub(super) struct LeaseTokens {
-    fencing_of: BTreeMap<String, BTreeMap<String, u64>>,
+pub(super) struct LeaseTokens<'a> {
+    fencing_of: BTreeMap<&'a str, BTreeMap<&'a str, u64>>,
 }
 
-impl LeaseTokens {
+impl<'a> LeaseTokens<'a> {
     /// Learns the tokens of every lease in a successful answer among `calls`; a later
     /// answer overrides an earlier one (later epochs of an Inline store restart fencing).
-    pub(super) fn learn<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
+    pub(super) fn learn(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
         let mut tokens = LeaseTokens::default();
         for (_, lease) in calls.filter_map(lease_answer) {
             tokens
                 .fencing_of
-                .entry(lease.process_id.clone())
+                .entry(lease.process_id.as_str())
                 .or_default()
-                .insert(lease.lease_token.clone(), lease.fencing_token);
+                .insert(lease.lease_token.as_str(), lease.fencing_token);
         }
         tokens
     }
