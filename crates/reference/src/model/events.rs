@@ -52,7 +52,7 @@ impl Model {
         let (event, await_output) = build_event(state, request, known_output, now_ms)?;
         let state = self.state_mut(process_id)?;
         if let Some(key) = &event.replay_key {
-            Arc::make_mut(&mut state.replay_keys).insert(key.clone(), event.sequence);
+            Arc::make_mut(&mut state.replay_keys).insert(Arc::from(key.as_str()), event.sequence);
         }
         if event.wake.is_some() {
             state.pending_wakes.insert(event.sequence);

@@ -82,7 +82,7 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
         let used = sequence
             .checked_sub(1)
             .and_then(|i| state.events.get(i as usize));
-        if used.and_then(|e| e.replay_key.as_deref()) != Some(key.as_str()) {
+        if used.and_then(|e| e.replay_key.as_deref()) != Some(&**key) {
             return Err(format!(
                 "replay key `{key}` does not match event {sequence}"
             ));

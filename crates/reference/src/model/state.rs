@@ -37,7 +37,9 @@ pub(super) struct ProcessState {
     pub(super) events: Vec<Arc<ProcessEvent>>,
     /// Replay key -> sequence of the event that used it (E2).
     /// Shared like the record, so a Model clone that no keyed append follows copies no key.
-    pub(super) replay_keys: Arc<BTreeMap<String, u64>>,
+    /// Its keys are shared strings, so the copy a keyed append on a shared Model makes
+    /// copies no key.
+    pub(super) replay_keys: Arc<BTreeMap<Arc<str>, u64>>,
     /// Sequences of the wake events still pending (E12, E13, S3).
     pub(super) pending_wakes: BTreeSet<u64>,
     /// The current lease, live or expired; `None` when never claimed or released (L5).
@@ -111,7 +113,7 @@ impl ProcessState {
 struct Stored {
     record: ProcessRecord,
     events: Vec<Arc<ProcessEvent>>,
-    replay_keys: Arc<BTreeMap<String, u64>>,
+    replay_keys: Arc<BTreeMap<Arc<str>, u64>>,
     pending_wakes: BTreeSet<u64>,
     lease: Option<Arc<ProcessLease>>,
     fencing_counter: u64,
