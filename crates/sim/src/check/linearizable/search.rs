@@ -163,6 +163,8 @@ struct Search<'e, 'a> {
     chains: Chains,
     models: Vec<Model>,
     nodes: Vec<Node>,
+    /// Emptied index lists of popped nodes' choices, for the next nodes' choices.
+    spare: Vec<Vec<usize>>,
     /// State key -> the earliest frontier it was explored with (and failed).
     memo: HashMap<u128, u64>,
     /// Model applications so far (each computes one candidate state), and the budget.
@@ -193,8 +195,14 @@ impl<'e, 'a> Search<'e, 'a> {
             placed: vec![false; entries.len()],
             placed_hash: 0,
             chains: Chains::new(processes),
-            models: vec![model],
-            nodes: Vec::new(),
+            // A path holds at most one node, and one Model, per entry, plus the root's.
+            models: {
+                let mut models = Vec::with_capacity(entries.len() + 1);
+                models.push(model);
+                models
+            },
+            nodes: Vec::with_capacity(entries.len() + 1),
+            spare: Vec::new(),
             memo: HashMap::new(),
             states: 0,
             max_states,
@@ -222,7 +230,12 @@ impl<'e, 'a> Search<'e, 'a> {
                 return Found::Nothing;
             };
             if self.nodes[top].choices.is_none() {
-                let choices = Choices::new(self.entries, &self.placed, &self.by_deadline);
+                let choices = Choices::new(
+                    self.entries,
+                    &self.placed,
+                    &self.by_deadline,
+                    &mut self.spare,
+                );
                 self.nodes[top].choices = Some(choices);
             }
             match self.next_child(top) {
@@ -458,6 +471,9 @@ impl<'e, 'a> Search<'e, 'a> {
         };
         if node.owns_model {
             self.models.pop();
+        }
+        if let Some(choices) = node.choices {
+            self.spare.extend(choices.into_buffers());
         }
         let Some((e, _)) = node.placed else {
             return;
