@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Everything the Model keeps about one process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "Stored", into = "Stored")]
 pub(super) struct ProcessState {
     /// The record's fields appends leave alone; shared, so a clone of the Model copies them
@@ -47,6 +47,26 @@ pub(super) struct ProcessState {
     pub(super) lease: Option<Arc<ProcessLease>>,
     /// The highest fencing token ever issued (L2, L6); survives release.
     pub(super) fencing_counter: u64,
+}
+
+impl Clone for ProcessState {
+    /// A state is copied to be written (`Arc::make_mut` on a Model shared with a clone), most
+    /// often by an append: the copied log gets room for one more event, so that append does
+    /// not reallocate it at once.
+    fn clone(&self) -> Self {
+        let mut events = Vec::with_capacity(self.events.len() + 1);
+        events.extend(self.events.iter().cloned());
+        ProcessState {
+            registered: Arc::clone(&self.registered),
+            updated_at_ms: self.updated_at_ms,
+            status: self.status.clone(),
+            events,
+            replay_keys: Arc::clone(&self.replay_keys),
+            pending_wakes: self.pending_wakes.clone(),
+            lease: self.lease.clone(),
+            fencing_counter: self.fencing_counter,
+        }
+    }
 }
 
 /// The fields of a [`ProcessRecord`] that appends never change.
