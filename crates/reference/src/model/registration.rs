@@ -130,7 +130,10 @@ fn normalize_registration(
     if let Some(reason) = problem {
         return Err(invalid(reason));
     }
-    let mut event_types = registration.event_types.clone();
+    // Room for the core types up front: pushing them would regrow a clone sized to fit.
+    let mut event_types =
+        Vec::with_capacity(registration.event_types.len() + CORE_EVENT_TYPES.len());
+    event_types.extend_from_slice(&registration.event_types);
     for name in CORE_EVENT_TYPES {
         if !event_types.iter().any(|t| t.name == name) {
             event_types.push(core_type(name));
