@@ -28,20 +28,23 @@ impl Model {
         request: ProcessEventAppendRequest,
         now_ms: u64,
     ) -> Result<ProcessEventAppendResult, PluginError> {
-        self.append(process_id, Cow::Owned(request), None, now_ms)
+        Ok(self
+            .append(process_id, Cow::Owned(request), None, now_ms)?
+            .result())
     }
 
     /// [`Model::append_event`] on an owned or borrowed request (`apply` borrows its op's:
     /// only what a new event stores is copied, nothing when the append is refused or
     /// replayed), told the await output a terminal request's payload holds when the caller
-    /// built the payload from it (`complete_process`), so it is not parsed back.
+    /// built the payload from it (`complete_process`), so it is not parsed back. Answers
+    /// the stored event, so a caller that shows none (`complete_process`) copies none.
     pub(super) fn append(
         &mut self,
         process_id: &str,
         request: Cow<'_, ProcessEventAppendRequest>,
         known_output: Option<ProcessAwaitOutput>,
         now_ms: u64,
-    ) -> Result<ProcessEventAppendResult, PluginError> {
+    ) -> Result<Appended, PluginError> {
         let state = self.state(process_id)?;
         let replay_key = effective_replay_key(request.replay_key.as_deref());
         if let Some(key) = replay_key
@@ -61,10 +64,10 @@ impl Model {
             state.status = ProcessStatus::terminal(output);
         }
         state.updated_at_ms = now_ms; // E8, R7
-        state.events.push(Arc::new(event.clone()));
+        let event = Arc::new(event);
+        state.events.push(Arc::clone(&event));
         self.bump();
-        Ok(ProcessEventAppendResult {
-            wake_delivery: ProcessWakeDelivery::from_event(&event),
+        Ok(Appended {
             event,
             replayed: false,
         })
@@ -174,7 +177,7 @@ fn replay(
     sequence: u64,
     key: &str,
     request: &ProcessEventAppendRequest,
-) -> Result<ProcessEventAppendResult, PluginError> {
+) -> Result<Appended, PluginError> {
     let stored = sequence
         .checked_sub(1)
         .and_then(|index| state.events.get(index as usize))
@@ -187,11 +190,27 @@ fn replay(
             replay_key: key.to_owned(),
         });
     }
-    Ok(ProcessEventAppendResult {
-        event: ProcessEvent::clone(stored),
-        wake_delivery: ProcessWakeDelivery::from_event(stored),
+    Ok(Appended {
+        event: Arc::clone(stored),
         replayed: true,
     })
+}
+
+/// What an append did: the event it stored, or the stored one it replayed (E2).
+pub(super) struct Appended {
+    event: Arc<ProcessEvent>,
+    replayed: bool,
+}
+
+impl Appended {
+    /// The answer `append_event` gives.
+    pub(super) fn result(&self) -> ProcessEventAppendResult {
+        ProcessEventAppendResult {
+            event: ProcessEvent::clone(&self.event),
+            wake_delivery: ProcessWakeDelivery::from_event(&self.event),
+            replayed: self.replayed,
+        }
+    }
 }
 
 /// Checks a new (non-replayed) append in P1 order and builds its event, with the await output

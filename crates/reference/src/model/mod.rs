@@ -84,7 +84,10 @@ impl Model {
             Op::AppendEvent {
                 process_id,
                 request,
-            } => OpOutput::Append(self.append(process_id, Cow::Borrowed(request), None, now_ms)?),
+            } => OpOutput::Append(
+                self.append(process_id, Cow::Borrowed(request), None, now_ms)?
+                    .result(),
+            ),
             Op::EventsAfter {
                 process_id,
                 after_sequence,
