@@ -26,6 +26,7 @@
 //! in place; a mutation runs on a clone that is kept only if it matched.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use procreg_reference::{Model, OpOutput};
 
@@ -116,6 +117,29 @@ enum Found {
     Exhausted,
 }
 
+/// Hashes memo keys, which are already well-mixed 64-bit hashes side by side (a Zobrist
+/// set and a fingerprint chain): folding the halves is enough, and SipHash (the default)
+/// took more time than the lookups. Deterministic, like everything on the search path.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; this keeps any other key hashed, if slowly.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 = (key as u64) ^ ((key >> 64) as u64);
+    }
+}
+
 /// One state on the DFS path.
 struct Node {
     /// The entry placed to reach it, and its `now` (none for the root).
@@ -166,7 +190,7 @@ struct Search<'e, 'a> {
     /// Emptied index lists of popped nodes' choices, for the next nodes' choices.
     spare: Vec<Vec<usize>>,
     /// State key -> the earliest frontier it was explored with (and failed).
-    memo: HashMap<u128, u64>,
+    memo: HashMap<u128, u64, BuildHasherDefault<KeyHasher>>,
     /// Model applications so far (each computes one candidate state), and the budget.
     states: u64,
     max_states: u64,
@@ -203,7 +227,7 @@ impl<'e, 'a> Search<'e, 'a> {
             },
             nodes: Vec::with_capacity(entries.len() + 1),
             spare: Vec::new(),
-            memo: HashMap::new(),
+            memo: HashMap::with_capacity_and_hasher(entries.len() + 1, Default::default()),
             states: 0,
             max_states,
             exhausted: false,
