@@ -2,15 +2,17 @@
 //! acknowledgement (E13), the non-blocking halves of the waits (E14, C4) and idempotent
 //! completion (C1-C3).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use procreg::{
     PluginError, ProcessAwaitOutput, ProcessEvent, ProcessEventAppendRequest,
     ProcessEventAppendResult, ProcessEventType, ProcessRecord, ProcessStatus, ProcessWakeDelivery,
-    terminal_replay_key,
 };
 
-use super::inputs::{effective_replay_key, id_problem, json_equal, scope_problem};
+use super::inputs::{
+    effective_replay_key, id_problem, json_equal, json_values_equal, scope_problem,
+};
 use super::{Model, ProcessState, wake};
 
 impl Model {
@@ -26,6 +28,23 @@ impl Model {
         request: ProcessEventAppendRequest,
         now_ms: u64,
     ) -> Result<ProcessEventAppendResult, PluginError> {
+        Ok(self
+            .append(process_id, Cow::Owned(request), None, now_ms)?
+            .result())
+    }
+
+    /// [`Model::append_event`] on an owned or borrowed request (`apply` borrows its op's:
+    /// only what a new event stores is copied, nothing when the append is refused or
+    /// replayed), told the await output a terminal request's payload holds when the caller
+    /// built the payload from it (`complete_process`), so it is not parsed back. Answers
+    /// the stored event, so a caller that shows none (`complete_process`) copies none.
+    pub(super) fn append(
+        &mut self,
+        process_id: &str,
+        request: Cow<'_, ProcessEventAppendRequest>,
+        known_output: Option<ProcessAwaitOutput>,
+        now_ms: u64,
+    ) -> Result<Appended, PluginError> {
         let state = self.state(process_id)?;
         let replay_key = effective_replay_key(request.replay_key.as_deref());
         if let Some(key) = replay_key
@@ -33,22 +52,22 @@ impl Model {
         {
             return replay(state, sequence, key, &request);
         }
-        let (event, await_output) = build_event(state, request, now_ms)?;
+        let (event, await_output) = build_event(state, request, known_output, now_ms)?;
         let state = self.state_mut(process_id)?;
         if let Some(key) = &event.replay_key {
-            Arc::make_mut(&mut state.replay_keys).insert(key.clone(), event.sequence);
+            Arc::make_mut(&mut state.replay_keys).insert(Arc::from(key.as_str()), event.sequence);
         }
         if event.wake.is_some() {
             state.pending_wakes.insert(event.sequence);
         }
         if let Some(output) = await_output {
-            Arc::make_mut(&mut state.record).status = ProcessStatus::terminal(output);
+            state.status = ProcessStatus::terminal(output);
         }
-        Arc::make_mut(&mut state.record).updated_at_ms = now_ms; // E8, R7
-        state.events.push(Arc::new(event.clone()));
+        state.updated_at_ms = now_ms; // E8, R7
+        let event = Arc::new(event);
+        state.events.push(Arc::clone(&event));
         self.bump();
-        Ok(ProcessEventAppendResult {
-            wake_delivery: ProcessWakeDelivery::from_event(&event),
+        Ok(Appended {
             event,
             replayed: false,
         })
@@ -82,14 +101,15 @@ impl Model {
     /// # Errors
     /// `UnknownProcess` > `UnknownEvent`.
     pub fn ack_wake(&mut self, process_id: &str, sequence: u64) -> Result<(), PluginError> {
-        let state = self.state_mut(process_id)?;
+        let state = self.state(process_id)?;
         if sequence == 0 || sequence > state.events.len() as u64 {
             return Err(PluginError::UnknownEvent {
                 process_id: process_id.to_owned(),
                 sequence,
             });
         }
-        if state.pending_wakes.remove(&sequence) {
+        if state.pending_wakes.contains(&sequence) {
+            self.state_mut(process_id)?.pending_wakes.remove(&sequence);
             self.bump();
         }
         Ok(())
@@ -107,7 +127,7 @@ impl Model {
         after_sequence: u64,
     ) -> Result<Option<ProcessEvent>, PluginError> {
         let state = self.state(process_id)?;
-        if state.record.event_type(event_type).is_none() {
+        if state.event_type(event_type).is_none() {
             return Err(undeclared(process_id, event_type));
         }
         Ok(events_above(state, after_sequence)
@@ -126,17 +146,17 @@ impl Model {
         now_ms: u64,
     ) -> Result<ProcessRecord, PluginError> {
         let state = self.state(process_id)?;
-        if let Some(recorded) = state.record.status.await_output() {
+        if let Some(recorded) = state.status.await_output() {
             // C2: however it became terminal, an equal output is a harmless retry.
             return if json_equal(recorded, &output) {
-                Ok(ProcessRecord::clone(&state.record))
+                Ok(state.record())
             } else {
                 Err(already_terminal(process_id))
             };
         }
         let request = ProcessEventAppendRequest::terminal(process_id, &output);
-        self.append_event(process_id, request, now_ms)?;
-        Ok(ProcessRecord::clone(&self.state(process_id)?.record))
+        self.append(process_id, Cow::Owned(request), Some(output), now_ms)?;
+        Ok(self.state(process_id)?.record())
     }
 
     /// The await output once terminal, or `None` when the real call would block (C4).
@@ -147,12 +167,7 @@ impl Model {
         &self,
         process_id: &str,
     ) -> Result<Option<ProcessAwaitOutput>, PluginError> {
-        Ok(self
-            .state(process_id)?
-            .record
-            .status
-            .await_output()
-            .cloned())
+        Ok(self.state(process_id)?.status.await_output().cloned())
     }
 }
 
@@ -162,35 +177,55 @@ fn replay(
     sequence: u64,
     key: &str,
     request: &ProcessEventAppendRequest,
-) -> Result<ProcessEventAppendResult, PluginError> {
+) -> Result<Appended, PluginError> {
     let stored = sequence
         .checked_sub(1)
         .and_then(|index| state.events.get(index as usize))
         .ok_or_else(|| PluginError::corrupt(format!("replay key `{key}` names no event")))?;
-    if stored.event_type != request.event_type || !json_equal(&stored.payload, &request.payload) {
+    if stored.event_type != request.event_type
+        || !json_values_equal(&stored.payload, &request.payload)
+    {
         return Err(PluginError::ReplayConflict {
-            process_id: state.record.id.clone(),
+            process_id: state.id().to_owned(),
             replay_key: key.to_owned(),
         });
     }
-    Ok(ProcessEventAppendResult {
-        event: ProcessEvent::clone(stored),
-        wake_delivery: ProcessWakeDelivery::from_event(stored),
+    Ok(Appended {
+        event: Arc::clone(stored),
         replayed: true,
     })
 }
 
+/// What an append did: the event it stored, or the stored one it replayed (E2).
+pub(super) struct Appended {
+    event: Arc<ProcessEvent>,
+    replayed: bool,
+}
+
+impl Appended {
+    /// The answer `append_event` gives.
+    pub(super) fn result(&self) -> ProcessEventAppendResult {
+        ProcessEventAppendResult {
+            event: ProcessEvent::clone(&self.event),
+            wake_delivery: ProcessWakeDelivery::from_event(&self.event),
+            replayed: self.replayed,
+        }
+    }
+}
+
 /// Checks a new (non-replayed) append in P1 order and builds its event, with the await output
-/// it records when terminal. Touches nothing (E10).
+/// it records when terminal (`known_output`, if given, is what the payload holds). Touches
+/// nothing (E10).
 fn build_event(
     state: &ProcessState,
-    request: ProcessEventAppendRequest,
+    request: Cow<'_, ProcessEventAppendRequest>,
+    known_output: Option<ProcessAwaitOutput>,
     now_ms: u64,
 ) -> Result<(ProcessEvent, Option<ProcessAwaitOutput>), PluginError> {
-    let process_id = state.record.id.as_str();
-    let replay_key = effective_replay_key(request.replay_key.as_deref()).map(str::to_owned);
-    let declared = state.record.event_type(&request.event_type);
-    check_request(process_id, &request, replay_key.as_deref(), declared)?;
+    let process_id = state.id();
+    let replay_key = effective_replay_key(request.replay_key.as_deref());
+    let declared = state.event_type(&request.event_type);
+    check_request(process_id, &request, replay_key, declared)?;
     let declared = declared.ok_or_else(|| undeclared(process_id, &request.event_type))?;
     let needs_key = declared.terminal.is_some() || declared.name == procreg::EVENT_CANCEL_REQUESTED;
     if needs_key && replay_key.is_none() {
@@ -200,10 +235,16 @@ fn build_event(
         });
     }
     let await_output = match declared.terminal {
-        Some(terminal) => Some(terminal_output(process_id, declared, terminal, &request)?),
+        Some(terminal) => Some(terminal_output(
+            process_id,
+            declared,
+            terminal,
+            &request,
+            known_output,
+        )?),
         None => None,
     };
-    if await_output.is_some() && state.record.is_terminal() {
+    if await_output.is_some() && state.is_terminal() {
         return Err(already_terminal(process_id)); // E6
     }
     let sequence = state.events.len() as u64 + 1;
@@ -221,11 +262,16 @@ fn build_event(
             });
         }
     };
+    let replay_key = replay_key.map(str::to_owned);
+    let (event_type, payload) = match request {
+        Cow::Owned(request) => (request.event_type, request.payload),
+        Cow::Borrowed(request) => (request.event_type.clone(), request.payload.clone()),
+    };
     let event = ProcessEvent {
         process_id: process_id.to_owned(),
         sequence,
-        event_type: request.event_type,
-        payload: request.payload,
+        event_type,
+        payload,
         replay_key,
         terminal: declared.terminal,
         wake,
@@ -247,7 +293,7 @@ fn check_request(
         }
         // E15 (Z5: an undeclared type with the reserved key is also InvalidRequest, P1 order).
         let is_terminal_type = declared.is_some_and(|t| t.terminal.is_some());
-        if key == terminal_replay_key(process_id) && !is_terminal_type {
+        if is_terminal_replay_key(key, process_id) && !is_terminal_type {
             return Err(PluginError::invalid_request(format!(
                 "replay key `{key}` is reserved for terminal events"
             )));
@@ -263,17 +309,30 @@ fn check_request(
     Ok(())
 }
 
+/// Whether `key` is [`procreg::terminal_replay_key`]`(process_id)`, without building that
+/// string (this runs on every keyed append).
+pub(super) fn is_terminal_replay_key(key: &str, process_id: &str) -> bool {
+    key.strip_prefix("process:")
+        .and_then(|rest| rest.strip_suffix(":terminal"))
+        == Some(process_id)
+}
+
 /// E5: the payload of a terminal event holds an `await_output` of the type's terminal state.
+/// `known` is that output when the caller built the payload from it (serializing an await
+/// output to JSON and reading it back gives it again).
 fn terminal_output(
     process_id: &str,
     declared: &ProcessEventType,
     terminal: procreg::ProcessTerminalState,
     request: &ProcessEventAppendRequest,
+    known: Option<ProcessAwaitOutput>,
 ) -> Result<ProcessAwaitOutput, PluginError> {
-    let output = request
-        .payload
-        .get("await_output")
-        .and_then(|value| serde_json::from_value::<ProcessAwaitOutput>(value.clone()).ok());
+    let output = known.or_else(|| {
+        request
+            .payload
+            .get("await_output")
+            .and_then(|value| serde_json::from_value::<ProcessAwaitOutput>(value.clone()).ok())
+    });
     match output {
         Some(output) if output.terminal_state() == terminal => Ok(output),
         _ => Err(PluginError::InvalidEvent {

@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 
 use procreg::{
-    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry,
-    ProcessRecord, ProcessScope,
+    PluginError, ProcessHandleDescriptor, ProcessHandleGrant, ProcessHandleGrantEntry, ProcessScope,
 };
 
 use super::Model;
@@ -54,10 +53,10 @@ impl Model {
         grants
             .values()
             .filter_map(|grant| {
-                let state = self.processes.get(&grant.process_id)?;
+                let state = self.processes.get(grant.process_id.as_str())?;
                 Some(ProcessHandleGrantEntry {
                     grant: grant.clone(),
-                    record: ProcessRecord::clone(&state.record),
+                    record: state.record(),
                 })
             })
             .collect()

@@ -64,6 +64,35 @@ pub(crate) fn is_json_pointer(pointer: &str) -> bool {
     pointer.is_empty() || pointer.starts_with('/')
 }
 
+/// Whether two JSON values certainly have one canonical text (J1): equal, with numbers
+/// compared by representation (`0.0 == -0.0` as `f64`, but their texts differ) and object
+/// entries in one order. `false` says nothing; callers fall back to comparing texts.
+pub(crate) fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), x.is_f64(), y.is_f64()) {
+            (Some(fx), true, true) => y.as_f64().is_some_and(|fy| fx.to_bits() == fy.to_bits()),
+            (_, false, false) => x == y,
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// Whether two JSON values are equal under J1, without writing their canonical texts when
+/// they are plainly equal (a replayed append's payload, most often).
+pub(crate) fn json_values_equal(a: &Value, b: &Value) -> bool {
+    same_json(a, b) || json_equal(a, b)
+}
+
 /// Whether two serializable values are equal under J1.
 pub(crate) fn json_equal<T: serde::Serialize>(a: &T, b: &T) -> bool {
     procreg::canonical::canonical_json_of(a) == procreg::canonical::canonical_json_of(b)

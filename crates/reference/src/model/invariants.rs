@@ -14,7 +14,7 @@ impl Model {
     /// A description of the broken invariant.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (id, state) in &self.processes {
-            if &state.record.id != id {
+            if state.id() != &**id {
                 return Err(format!("process `{id}` is stored under a different id"));
             }
             check_process(state).map_err(|e| format!("process `{id}`: {e}"))?;
@@ -30,7 +30,7 @@ impl Model {
                 if grant.scope != grant.scope.normalized() {
                     return Err(format!("grant scope `{key}` is not normalized (V2)"));
                 }
-                if !self.processes.contains_key(process_id) {
+                if !self.processes.contains_key(process_id.as_str()) {
                     return Err(format!(
                         "grant in `{key}` on unknown process `{process_id}`"
                     ));
@@ -51,7 +51,7 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
                 index + 1
             ));
         }
-        if event.process_id != state.record.id {
+        if event.process_id != state.id() {
             return Err(format!("event {} names another process", event.sequence));
         }
         if event.terminal.is_some() {
@@ -60,11 +60,11 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
             }
             terminal = Some(event);
         }
-        if event.occurred_at_ms > state.record.updated_at_ms {
+        if event.occurred_at_ms > state.updated_at_ms {
             return Err(format!("event {} is newer than the record", event.sequence));
         }
     }
-    match (terminal, &state.record.status) {
+    match (terminal, &state.status) {
         (None, ProcessStatus::Running) => {}
         (Some(event), status) if status.is_terminal() => {
             let recorded = event
@@ -82,7 +82,7 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
         let used = sequence
             .checked_sub(1)
             .and_then(|i| state.events.get(i as usize));
-        if used.and_then(|e| e.replay_key.as_deref()) != Some(key.as_str()) {
+        if used.and_then(|e| e.replay_key.as_deref()) != Some(&**key) {
             return Err(format!(
                 "replay key `{key}` does not match event {sequence}"
             ));
@@ -100,7 +100,7 @@ fn check_process(state: &ProcessState) -> Result<(), String> {
         if lease.fencing_token > state.fencing_counter {
             return Err("lease fencing token above the fencing counter (L6)".into());
         }
-        if lease.process_id != state.record.id || lease.claimed_at_ms > lease.expires_at_ms {
+        if lease.process_id != state.id() || lease.claimed_at_ms > lease.expires_at_ms {
             return Err("lease names another process or expires before its claim".into());
         }
     }

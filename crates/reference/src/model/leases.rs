@@ -4,6 +4,8 @@
 //! deterministic from state (a replayed Model issues the same ones) and, since the fencing
 //! counter only grows and survives release (L5, L6), never issued twice for one process.
 
+use std::sync::Arc;
+
 use procreg::{PluginError, ProcessLease, ProcessLeaseCompletion};
 
 use super::Model;
@@ -26,7 +28,7 @@ impl Model {
         if let Some(reason) = id_problem("owner id", owner_id) {
             return Err(PluginError::invalid_request(reason));
         }
-        if state.record.is_terminal() {
+        if state.is_terminal() {
             return Err(PluginError::AlreadyTerminal {
                 process_id: process_id.to_owned(),
             });
@@ -56,7 +58,7 @@ impl Model {
         };
         let state = self.state_mut(process_id)?;
         state.fencing_counter = fencing_token;
-        state.lease = Some(lease.clone());
+        state.lease = Some(Arc::new(lease.clone()));
         self.bump();
         Ok(lease)
     }
@@ -72,8 +74,8 @@ impl Model {
         lease_ttl_ms: u64,
         now_ms: u64,
     ) -> Result<ProcessLease, PluginError> {
-        let state = self.state_mut(&lease.process_id)?;
-        let stored = match &mut state.lease {
+        let state = self.state(&lease.process_id)?;
+        let stored = match &state.lease {
             Some(stored)
                 if stored.owner_id == lease.owner_id
                     && stored.lease_token == lease.lease_token
@@ -89,10 +91,15 @@ impl Model {
             }
         };
         let expires_at_ms = expiry(now_ms, lease_ttl_ms);
-        let changed = stored.expires_at_ms != expires_at_ms;
-        stored.expires_at_ms = expires_at_ms;
-        let renewed = stored.clone();
-        if changed {
+        let renewed = ProcessLease {
+            expires_at_ms,
+            ..ProcessLease::clone(stored)
+        };
+        if stored.expires_at_ms != expires_at_ms {
+            let state = self.state_mut(&lease.process_id)?;
+            if let Some(stored) = &mut state.lease {
+                Arc::make_mut(stored).expires_at_ms = expires_at_ms;
+            }
             self.bump();
         }
         Ok(renewed)
@@ -101,14 +108,12 @@ impl Model {
     /// Releases the current lease if its token is `completion.lease_token`, live or expired;
     /// otherwise nothing happens (L5). The fencing counter stays.
     pub fn complete_process_lease(&mut self, completion: &ProcessLeaseCompletion) {
-        let Some(state) = self.processes.get_mut(&completion.process_id) else {
-            return;
-        };
-        if state
-            .lease
-            .as_ref()
-            .is_some_and(|lease| lease.lease_token == completion.lease_token)
-        {
+        let held = self
+            .processes
+            .get(completion.process_id.as_str())
+            .and_then(|state| state.lease.as_ref())
+            .is_some_and(|lease| lease.lease_token == completion.lease_token);
+        if held && let Ok(state) = self.state_mut(&completion.process_id) {
             state.lease = None;
             self.bump();
         }

@@ -21,17 +21,20 @@ mod invariants;
 mod leases;
 mod registration;
 mod sessions;
+mod state;
 #[cfg(test)]
 mod tests;
 mod wake;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease, ProcessRecord};
+use procreg::{PluginError, ProcessEvent, ProcessHandleGrant, ProcessLease};
 use serde::{Deserialize, Serialize};
 
 use crate::op::{Op, OpOutput};
+use state::ProcessState;
 
 /// The contract's state machine (see the module docs).
 ///
@@ -46,33 +49,15 @@ use crate::op::{Op, OpOutput};
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// Every registered process, by id.
-    processes: BTreeMap<String, ProcessState>,
+    /// Every registered process, by id. Both are shared: the linearizability search clones
+    /// the Model for every mutation it tries, and most tries (an error, a read's twin) write
+    /// nothing, or write one process; a write copies that process's state only
+    /// ([`Model::state_mut`]).
+    processes: BTreeMap<Arc<str>, Arc<ProcessState>>,
     /// Handle grants: scope id -> process id -> grant. No inner map is ever empty.
     grants: BTreeMap<String, BTreeMap<String, ProcessHandleGrant>>,
     /// Moves on every state change.
     revision: u64,
-}
-
-/// Everything the Model keeps about one process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ProcessState {
-    /// Shared like the events: most mutations (claims, renews, acks) leave it as it is, so
-    /// a clone of the Model copies it only when a write changes it (`Arc::make_mut`).
-    record: Arc<ProcessRecord>,
-    /// The log; `events[i].sequence == i + 1` (E8). Events never change once appended, so
-    /// they are shared: cloning a Model (the linearizability search does, once per call it
-    /// places) copies pointers, not payloads.
-    events: Vec<Arc<ProcessEvent>>,
-    /// Replay key -> sequence of the event that used it (E2).
-    /// Shared like the record, so a Model clone that no keyed append follows copies no key.
-    replay_keys: Arc<BTreeMap<String, u64>>,
-    /// Sequences of the wake events still pending (E12, E13, S3).
-    pending_wakes: BTreeSet<u64>,
-    /// The current lease, live or expired; `None` when never claimed or released (L5).
-    lease: Option<ProcessLease>,
-    /// The highest fencing token ever issued (L2, L6); survives release.
-    fencing_counter: u64,
 }
 
 impl Model {
@@ -99,7 +84,10 @@ impl Model {
             Op::AppendEvent {
                 process_id,
                 request,
-            } => OpOutput::Append(self.append_event(process_id, request.clone(), now_ms)?),
+            } => OpOutput::Append(
+                self.append(process_id, Cow::Borrowed(request), None, now_ms)?
+                    .result(),
+            ),
             Op::EventsAfter {
                 process_id,
                 after_sequence,
@@ -206,7 +194,7 @@ impl Model {
 
     /// The ids of every registered process, ascending (O1).
     pub fn process_ids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.processes.keys().map(String::as_str)
+        self.processes.keys().map(|pid| &**pid)
     }
 
     /// The whole event log of a process (empty for an unknown id).
@@ -226,7 +214,7 @@ impl Model {
     /// The stored lease of a process, live or expired, unless it was released or never
     /// claimed (L5).
     pub fn current_lease(&self, process_id: &str) -> Option<&ProcessLease> {
-        self.processes.get(process_id)?.lease.as_ref()
+        self.processes.get(process_id)?.lease.as_deref()
     }
 
     /// Keeps only the processes `keep` says yes to, with their grants (a scope left with no
@@ -256,13 +244,16 @@ impl Model {
     fn state(&self, process_id: &str) -> Result<&ProcessState, PluginError> {
         self.processes
             .get(process_id)
+            .map(|state| &**state)
             .ok_or_else(|| PluginError::unknown_process(process_id))
     }
 
-    /// The mutable state of a known process, or `UnknownProcess`.
+    /// The mutable state of a known process, or `UnknownProcess`. Copies the state when a
+    /// clone of this Model shares it, so callers ask for it only to write.
     fn state_mut(&mut self, process_id: &str) -> Result<&mut ProcessState, PluginError> {
         self.processes
             .get_mut(process_id)
+            .map(Arc::make_mut)
             .ok_or_else(|| PluginError::unknown_process(process_id))
     }
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use procreg::{
     CORE_EVENT_TYPES, PluginError, ProcessEventType, ProcessExternalRef, ProcessProvenance,
-    ProcessRecord, ProcessRegistration, ProcessStatus, WakeDedupeKey,
+    ProcessRecord, ProcessRegistration, ProcessStatus, ProcessTerminalState, WakeDedupeKey,
 };
 
-use super::inputs::{id_problem, is_json_pointer, normalize_external_ref, scope_problem};
+use super::inputs::{
+    id_problem, is_json_pointer, normalize_external_ref, same_json, scope_problem,
+};
 use super::{Model, ProcessState};
 
 impl Model {
@@ -33,10 +35,10 @@ impl Model {
     ) -> Result<ProcessRecord, PluginError> {
         let normalized = normalize_registration(registration)?;
         let registration_hash = registration_hash(&normalized);
-        if let Some(existing) = self.processes.get(&normalized.id) {
+        if let Some(existing) = self.processes.get(normalized.id.as_str()) {
             // R4: idempotent start, whatever the status; R5: a different registration.
-            return if existing.record.registration_hash == registration_hash {
-                Ok(ProcessRecord::clone(&existing.record))
+            return if existing.registered.registration_hash == registration_hash {
+                Ok(existing.record())
             } else {
                 Err(PluginError::RegistrationConflict {
                     process_id: normalized.id,
@@ -55,24 +57,17 @@ impl Model {
             external_ref: None,
             status: ProcessStatus::Running,
         };
-        let state = ProcessState {
-            record: Arc::new(record.clone()),
-            events: Vec::new(),
-            replay_keys: Arc::default(),
-            pending_wakes: BTreeSet::new(),
-            lease: None,
-            fencing_counter: 0,
-        };
-        self.processes.insert(normalized.id, state);
+        self.processes.insert(
+            normalized.id.into(),
+            Arc::new(ProcessState::new(record.clone())),
+        );
         self.bump();
         Ok(record)
     }
 
     /// The current record, or `None` for an unknown id (R6).
     pub fn get_process(&self, process_id: &str) -> Option<ProcessRecord> {
-        self.processes
-            .get(process_id)
-            .map(|state| ProcessRecord::clone(&state.record))
+        self.processes.get(process_id).map(|state| state.record())
     }
 
     /// Stores the external ref once (X1-X3); allowed on terminal processes.
@@ -92,20 +87,17 @@ impl Model {
         if let Some(reason) = problem {
             return Err(PluginError::invalid_request(reason));
         }
-        match &state.record.external_ref {
+        match &state.registered.external_ref {
             // X2: the equal ref again (J1) returns the record unchanged.
-            Some(stored) if super::inputs::json_equal(stored, &external_ref) => {
-                Ok(ProcessRecord::clone(&state.record))
-            }
+            Some(stored) if super::inputs::json_equal(stored, &external_ref) => Ok(state.record()),
             Some(_) => Err(PluginError::ExternalRefConflict {
                 process_id: process_id.to_owned(),
             }),
             None => {
                 let state = self.state_mut(process_id)?;
-                let record = Arc::make_mut(&mut state.record);
-                record.external_ref = Some(external_ref);
-                record.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
-                let record = ProcessRecord::clone(&state.record);
+                Arc::make_mut(&mut state.registered).external_ref = Some(external_ref);
+                state.updated_at_ms = now_ms; // R7: X1 touches updated_at_ms.
+                let record = state.record();
                 self.bump();
                 Ok(record)
             }
@@ -116,8 +108,8 @@ impl Model {
     pub fn list_non_terminal(&self) -> Vec<ProcessRecord> {
         self.processes
             .values()
-            .filter(|state| !state.record.is_terminal())
-            .map(|state| ProcessRecord::clone(&state.record))
+            .filter(|state| !state.is_terminal())
+            .map(|state| state.record())
             .collect()
     }
 }
@@ -138,10 +130,13 @@ fn normalize_registration(
     if let Some(reason) = problem {
         return Err(invalid(reason));
     }
-    let mut event_types = registration.event_types.clone();
-    for core in ProcessEventType::core_types() {
-        if !event_types.iter().any(|t| t.name == core.name) {
-            event_types.push(core);
+    // Room for the core types up front: pushing them would regrow a clone sized to fit.
+    let mut event_types =
+        Vec::with_capacity(registration.event_types.len() + CORE_EVENT_TYPES.len());
+    event_types.extend_from_slice(&registration.event_types);
+    for name in CORE_EVENT_TYPES {
+        if !event_types.iter().any(|t| t.name == name) {
+            event_types.push(core_type(name));
         }
     }
     Ok(ProcessRegistration {
@@ -193,31 +188,34 @@ fn same_text(a: &ProcessRegistration, b: &ProcessRegistration) -> bool {
         && same_json(&a.input, &b.input)
 }
 
-fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), x.is_f64(), y.is_f64()) {
-            (Some(fx), true, true) => y.as_f64().is_some_and(|fy| fx.to_bits() == fy.to_bits()),
-            (_, false, false) => x == y,
-            _ => false,
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
-        }
-        (x, y) => x == y,
+/// The core event type named `name`, one of [`CORE_EVENT_TYPES`] (R2): plain, or terminal
+/// in the state whose core event type it is. Equal to its entry in
+/// [`ProcessEventType::core_types`], which registration would otherwise build whole, twice.
+pub(super) fn core_type(name: &str) -> ProcessEventType {
+    ProcessEventType {
+        name: name.to_owned(),
+        terminal: core_terminal(name),
+        wake: None,
     }
+}
+
+/// Whether `event_type`, named like a core type, has that core type's semantics, without
+/// building it.
+fn is_core_type(event_type: &ProcessEventType) -> bool {
+    event_type.wake.is_none() && event_type.terminal == core_terminal(&event_type.name)
+}
+
+/// The terminal state whose core event type is `name`, if any.
+fn core_terminal(name: &str) -> Option<ProcessTerminalState> {
+    use ProcessTerminalState::{Cancelled, Completed, Failed};
+    [Completed, Failed, Cancelled]
+        .into_iter()
+        .find(|state| state.core_event_type() == name)
 }
 
 /// Why the declared event types are not acceptable, if they are not (R1).
 fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
     let mut seen = BTreeSet::new();
-    let core_types = ProcessEventType::core_types();
     for event_type in event_types {
         let name = &event_type.name;
         if let Some(problem) = id_problem("event type name", name) {
@@ -226,7 +224,7 @@ fn event_types_problem(event_types: &[ProcessEventType]) -> Option<String> {
         if !seen.insert(name.as_str()) {
             return Some(format!("event type `{name}` is declared twice"));
         }
-        if CORE_EVENT_TYPES.contains(&name.as_str()) && !core_types.contains(event_type) {
+        if CORE_EVENT_TYPES.contains(&name.as_str()) && !is_core_type(event_type) {
             return Some(format!(
                 "core event type `{name}` declared with other semantics"
             ));

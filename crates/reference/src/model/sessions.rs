@@ -2,8 +2,9 @@
 //! running processes lost their last grant. The registry cancels nothing itself (S4).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use procreg::ProcessSessionDeleteReport;
+use procreg::{ProcessEvent, ProcessSessionDeleteReport};
 
 use super::Model;
 
@@ -39,8 +40,8 @@ impl Model {
         for process_id in lost_grant {
             let running = self
                 .processes
-                .get(&process_id)
-                .is_some_and(|state| !state.record.is_terminal());
+                .get(process_id.as_str())
+                .is_some_and(|state| !state.is_terminal());
             if !running {
                 continue;
             }
@@ -51,16 +52,22 @@ impl Model {
             }
         }
         // S3: pending wakes targeting the session stop being pending.
+        let targets_session = |events: &[Arc<ProcessEvent>], sequence: u64| {
+            let target = sequence
+                .checked_sub(1)
+                .and_then(|index| events.get(index as usize))
+                .and_then(|event| event.wake.as_ref());
+            target.is_some_and(|wake| wake.target_scope.session_id == session_id)
+        };
         for state in self.processes.values_mut() {
+            // A state shared with a clone of this Model is copied only when it changes.
+            if !(state.pending_wakes.iter()).any(|&s| targets_session(&state.events, s)) {
+                continue;
+            }
+            let state = Arc::make_mut(state);
             let events = &state.events;
             let before = state.pending_wakes.len();
-            state.pending_wakes.retain(|sequence| {
-                let target = sequence
-                    .checked_sub(1)
-                    .and_then(|index| events.get(index as usize))
-                    .and_then(|event| event.wake.as_ref());
-                target.is_none_or(|wake| wake.target_scope.session_id != session_id)
-            });
+            (state.pending_wakes).retain(|&sequence| !targets_session(events, sequence));
             report.deleted_wake_count += (before - state.pending_wakes.len()) as u64;
         }
         if report.revoked_handle_count > 0 || report.deleted_wake_count > 0 {

@@ -339,3 +339,48 @@ fn user_terminal_type_sets_status() {
     assert_eq!(record.updated_at_ms, 3);
     model.check_invariants().unwrap();
 }
+
+#[test]
+fn e15_reserved_key_check_agrees_with_terminal_replay_key() {
+    use crate::model::events::is_terminal_replay_key;
+    for pid in ["p1", "", "a:b", "process:x", "p:terminal"] {
+        let reserved = procreg::terminal_replay_key(pid);
+        assert!(is_terminal_replay_key(&reserved, pid), "{reserved}");
+        for other in ["p1", "", "a", "process:", ":terminal", "process::terminal"] {
+            let near = [
+                format!("{reserved}x"),
+                format!("x{reserved}"),
+                other.to_owned(),
+            ];
+            for key in near {
+                assert_eq!(
+                    is_terminal_replay_key(&key, pid),
+                    key == reserved,
+                    "{key} {pid}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn j1_replay_payload_comparison_agrees_with_canonical_texts() {
+    use crate::model::inputs::{json_equal, json_values_equal};
+    let values = [
+        json!(0.0),
+        json!(-0.0),
+        json!(1),
+        json!(1.0),
+        json!(-1),
+        json!({"a": 1, "b": [1, 2.5]}),
+        json!({"b": [1, 2.5], "a": 1}),
+        json!({"a": 1, "b": [1, 2.5, null]}),
+        json!("x"),
+        json!(null),
+    ];
+    for a in &values {
+        for b in &values {
+            assert_eq!(json_values_equal(a, b), json_equal(a, b), "{a} {b}");
+        }
+    }
+}

@@ -197,3 +197,10 @@ fn r4_remembered_hash_is_the_canonical_hash() {
     });
     assert_eq!(first.registration_hash, expected);
 }
+
+#[test]
+fn r2_core_types_are_built_as_the_contract_defines_them() {
+    use crate::model::registration::core_type;
+    let built: Vec<ProcessEventType> = procreg::CORE_EVENT_TYPES.map(core_type).into();
+    assert_eq!(built, ProcessEventType::core_types());
+}

@@ -44,15 +44,21 @@ pub(super) enum Next {
 
 impl Choices {
     /// The choices after the placed set `placed`; `by_deadline` lists the definite entries by
-    /// return, `entries` are sorted by invocation.
-    pub(super) fn new(entries: &[Entry], placed: &[bool], by_deadline: &[usize]) -> Self {
+    /// return, `entries` are sorted by invocation. The index lists reuse buffers from `spare`
+    /// (see [`Choices::into_buffers`]) when it has some.
+    pub(super) fn new(
+        entries: &[Entry],
+        placed: &[bool],
+        by_deadline: &[usize],
+        spare: &mut Vec<Vec<usize>>,
+    ) -> Self {
         let mut due = by_deadline.iter().filter(|&&e| !placed[e]);
         let first_due = due.next().copied();
         let deadline = |e: Option<&usize>| e.map_or(u64::MAX, |&e| entries[e].deadline_ms);
         let due_ms = deadline(first_due.as_ref());
         let next_due_ms = deadline(due.next());
-        let mut required = Vec::new();
-        let mut optional = Vec::new();
+        let mut required = spare.pop().unwrap_or_default();
+        let mut optional = spare.pop().unwrap_or_default();
         for (e, entry) in entries.iter().enumerate() {
             // Invoked at the very millisecond the first due call returned: concurrent with
             // it (Z34), so it may still go first.
@@ -136,6 +142,15 @@ impl Choices {
             self.due_ms
         };
         others.min(deadline_ms)
+    }
+
+    /// Its index lists, emptied, for the next node's [`Choices::new`]: the search makes one
+    /// `Choices` per node, and two allocations each added up.
+    pub(super) fn into_buffers(self) -> [Vec<usize>; 2] {
+        let (mut required, mut optional) = (self.required, self.optional);
+        required.clear();
+        optional.clear();
+        [required, optional]
     }
 
     /// The most urgent definite entries (by return), at most [`PROBES`].

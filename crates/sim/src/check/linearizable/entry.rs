@@ -7,7 +7,7 @@ use procreg_reference::Op;
 use crate::history::CallRecord;
 
 use super::matching::Expect;
-use super::nows::{self, Observed};
+use super::nows::{self, Nows, Observed};
 
 /// Whether a call constrains the search at all.
 ///
@@ -45,7 +45,7 @@ pub(super) struct Entry<'a> {
     /// What the Model must answer.
     pub expect: Expect<'a>,
     /// The `now` values to try, in trying order.
-    pub nows: Vec<u64>,
+    pub nows: Nows,
     /// Whether `nows` was cut short (a failure is then only "unknown").
     pub nows_truncated: bool,
     /// The partition-local index of the one process it touches, if one (fingerprints).

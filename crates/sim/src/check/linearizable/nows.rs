@@ -36,28 +36,62 @@ pub(super) const MAX_CANDIDATES: usize = 16;
 const EXPIRY_CANDIDATES: usize = 3;
 
 /// The candidates for `call`, in trying order, and whether the list was capped.
-pub(super) fn candidates(call: &CallRecord, observed: &Observed<'_>) -> (Vec<u64>, bool) {
+pub(super) fn candidates(call: &CallRecord, observed: &Observed<'_>) -> (Nows, bool) {
     let invoke = call.invoke_ms;
     if !depends_on_now(&call.op) {
-        return (vec![invoke], false);
+        return (Nows::one(invoke), false);
     }
     let window = |returned: u64| {
         if returned > invoke {
-            vec![invoke, returned]
+            Nows::two(invoke, returned)
         } else {
-            vec![invoke]
+            Nows::one(invoke)
         }
     };
     match (call.outcome(), call.return_ms) {
         (Some(Ok(output)), Some(returned)) => match revealed_now(&call.op, output) {
-            Some(now) if (invoke..=returned).contains(&now) => (vec![now], false),
-            Some(_) => (vec![invoke], false),
+            Some(now) if (invoke..=returned).contains(&now) => (Nows::one(now), false),
+            Some(_) => (Nows::one(invoke), false),
             None => (window(returned), false),
         },
         (Some(Err(error)), Some(returned)) if error.kind() != ErrorKind::Unavailable => {
             (window(returned), false)
         }
-        _ => indefinite(call, observed),
+        _ => {
+            let (values, truncated) = indefinite(call, observed);
+            (Nows::Listed(values), truncated)
+        }
+    }
+}
+
+/// The `now` candidates of one call, in trying order. Every definite call has one or two,
+/// kept inline: a `Vec` each cost an allocation per checked call of every seed.
+#[derive(Clone, Debug)]
+pub(super) enum Nows {
+    /// The first `.1` values of `.0`.
+    Inline([u64; 2], usize),
+    /// An indefinite call's list.
+    Listed(Vec<u64>),
+}
+
+impl Nows {
+    fn one(now: u64) -> Self {
+        Nows::Inline([now, now], 1)
+    }
+
+    fn two(first: u64, second: u64) -> Self {
+        Nows::Inline([first, second], 2)
+    }
+}
+
+impl std::ops::Deref for Nows {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        match self {
+            Nows::Inline(values, len) => &values[..*len],
+            Nows::Listed(values) => values,
+        }
     }
 }
 

@@ -52,7 +52,7 @@ pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
         .iter()
         .all(|&i| calls[i].op.single_process().is_some());
     let reach = GrantReach::new(calls, &checked, initial);
-    let touches: Vec<Option<BTreeSet<&str>>> = checked
+    let touches: Vec<Option<Touched>> = checked
         .iter()
         .map(|&i| reach.touched(&calls[i].op))
         .collect();
@@ -62,8 +62,8 @@ pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
             touches
                 .iter()
                 .flatten()
-                .flatten()
-                .map(|&pid| pid.to_owned()),
+                .flat_map(Touched::iter)
+                .map(str::to_owned),
         );
         let part = Part {
             processes: processes.into_iter().collect(),
@@ -85,7 +85,7 @@ pub(super) fn plan(calls: &[&CallRecord], initial: &Model) -> Plan {
 }
 
 /// Groups calls by connected component of their touched sets.
-fn components(checked: &[usize], touches: Vec<BTreeSet<&str>>) -> Vec<Part> {
+fn components(checked: &[usize], touches: Vec<Touched>) -> Vec<Part> {
     let mut sets = UnionFind::default();
     for touched in &touches {
         let mut members = touched.iter();
@@ -149,8 +149,11 @@ impl GrantReach {
             for grant in initial.handle_grants_for_process(pid).unwrap_or_default() {
                 reach.add_grant(&grant.scope, pid);
             }
-            for event in initial.wake_events_after(pid, 0).unwrap_or_default() {
-                if let Some(wake) = &event.wake {
+            // The pending wakes, read in place (`wake_events_after` would copy each event).
+            for event in initial.events(pid) {
+                if let Some(wake) = &event.wake
+                    && initial.is_pending_wake(pid, event.sequence)
+                {
                     reach.add_session(&wake.target_scope.session_id, pid);
                 }
             }
@@ -198,38 +201,53 @@ impl GrantReach {
 
     /// The processes `op` can touch; `None` for every process.
     /// Borrowed from `self` and `op`: this runs once per call of every seed.
-    fn touched<'s>(&'s self, op: &'s Op) -> Option<BTreeSet<&'s str>> {
-        let one = |pid: &'s str| Some(BTreeSet::from([pid]));
+    fn touched<'s>(&'s self, op: &'s Op) -> Option<Touched<'s>> {
         if let Some(pid) = op.single_process() {
-            return one(pid);
+            return Some(Touched::One(pid));
         }
+        let reached = |pids: Option<&'s BTreeSet<String>>| {
+            Some(pids.map_or(Touched::Listed(BTreeSet::new()), Touched::Reached))
+        };
         match op {
             Op::GrantHandle { process_id, .. }
             | Op::RevokeHandle { process_id, .. }
             | Op::HasHandleGrant { process_id, .. }
-            | Op::HandleGrantsForProcess { process_id } => one(process_id),
-            Op::TransferHandleGrants { process_ids, .. } => {
-                Some(process_ids.iter().map(String::as_str).collect())
+            | Op::HandleGrantsForProcess { process_id } => Some(Touched::One(process_id)),
+            Op::TransferHandleGrants { process_ids, .. } => Some(Touched::Listed(
+                process_ids.iter().map(String::as_str).collect(),
+            )),
+            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => {
+                reached(self.by_scope.get(&scope.id()))
             }
-            Op::ListHandleGrants { scope } | Op::ListLiveHandleGrants { scope } => Some(
-                self.by_scope
-                    .get(&scope.id())
-                    .map(borrowed)
-                    .unwrap_or_default(),
-            ),
-            Op::DeleteSession { session_id } => Some(
-                self.by_session
-                    .get(session_id)
-                    .map(borrowed)
-                    .unwrap_or_default(),
-            ),
+            Op::DeleteSession { session_id } => reached(self.by_session.get(session_id)),
             _ => None,
         }
     }
 }
 
-fn borrowed(pids: &BTreeSet<String>) -> BTreeSet<&str> {
-    pids.iter().map(String::as_str).collect()
+/// The processes one call can touch, ascending and borrowed: most calls touch one process,
+/// and a set per call cost an allocation for every call of every seed.
+enum Touched<'s> {
+    /// The one process of a single-process call.
+    One(&'s str),
+    /// Those a scope or session may reach ([`GrantReach`]).
+    Reached(&'s BTreeSet<String>),
+    /// Those a call lists (a transfer), or none.
+    Listed(BTreeSet<&'s str>),
+}
+
+impl<'s> Touched<'s> {
+    /// The processes, ascending.
+    fn iter(&self) -> impl Iterator<Item = &'s str> + '_ {
+        let (one, reached, listed) = match self {
+            Touched::One(pid) => (Some(*pid), None, None),
+            Touched::Reached(pids) => (None, Some(*pids), None),
+            Touched::Listed(pids) => (None, None, Some(pids)),
+        };
+        let reached = reached.into_iter().flatten().map(String::as_str);
+        let listed = listed.into_iter().flatten().copied();
+        one.into_iter().chain(reached).chain(listed)
+    }
 }
 
 /// Union-find over process ids.

@@ -26,6 +26,7 @@
 //! in place; a mutation runs on a clone that is kept only if it matched.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use procreg_reference::{Model, OpOutput};
 
@@ -116,6 +117,29 @@ enum Found {
     Exhausted,
 }
 
+/// Hashes memo keys, which are already well-mixed 64-bit hashes side by side (a Zobrist
+/// set and a fingerprint chain): folding the halves is enough, and SipHash (the default)
+/// took more time than the lookups. Deterministic, like everything on the search path.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; this keeps any other key hashed, if slowly.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 = (key as u64) ^ ((key >> 64) as u64);
+    }
+}
+
 /// One state on the DFS path.
 struct Node {
     /// The entry placed to reach it, and its `now` (none for the root).
@@ -153,7 +177,7 @@ impl DeadEnd {
 
 struct Search<'e, 'a> {
     entries: &'e [Entry<'a>],
-    tokens: &'e LeaseTokens,
+    tokens: &'e LeaseTokens<'a>,
     /// Required entries by deadline, ascending.
     by_deadline: Vec<usize>,
     zobrist: Vec<u64>,
@@ -163,8 +187,10 @@ struct Search<'e, 'a> {
     chains: Chains,
     models: Vec<Model>,
     nodes: Vec<Node>,
+    /// Emptied index lists of popped nodes' choices, for the next nodes' choices.
+    spare: Vec<Vec<usize>>,
     /// State key -> the earliest frontier it was explored with (and failed).
-    memo: HashMap<u128, u64>,
+    memo: HashMap<u128, u64, BuildHasherDefault<KeyHasher>>,
     /// Model applications so far (each computes one candidate state), and the budget.
     states: u64,
     max_states: u64,
@@ -175,7 +201,7 @@ struct Search<'e, 'a> {
 impl<'e, 'a> Search<'e, 'a> {
     fn new(
         entries: &'e [Entry<'a>],
-        tokens: &'e LeaseTokens,
+        tokens: &'e LeaseTokens<'a>,
         model: Model,
         processes: usize,
         max_states: u64,
@@ -193,9 +219,15 @@ impl<'e, 'a> Search<'e, 'a> {
             placed: vec![false; entries.len()],
             placed_hash: 0,
             chains: Chains::new(processes),
-            models: vec![model],
-            nodes: Vec::new(),
-            memo: HashMap::new(),
+            // A path holds at most one node, and one Model, per entry, plus the root's.
+            models: {
+                let mut models = Vec::with_capacity(entries.len() + 1);
+                models.push(model);
+                models
+            },
+            nodes: Vec::with_capacity(entries.len() + 1),
+            spare: Vec::new(),
+            memo: HashMap::with_capacity_and_hasher(entries.len() + 1, Default::default()),
             states: 0,
             max_states,
             exhausted: false,
@@ -222,7 +254,12 @@ impl<'e, 'a> Search<'e, 'a> {
                 return Found::Nothing;
             };
             if self.nodes[top].choices.is_none() {
-                let choices = Choices::new(self.entries, &self.placed, &self.by_deadline);
+                let choices = Choices::new(
+                    self.entries,
+                    &self.placed,
+                    &self.by_deadline,
+                    &mut self.spare,
+                );
                 self.nodes[top].choices = Some(choices);
             }
             match self.next_child(top) {
@@ -404,7 +441,7 @@ impl<'e, 'a> Search<'e, 'a> {
         let op = self.tokens.translate(&entry.call.op, model);
         let mut best = Fit::No;
         let mut tried = 0;
-        for &now in &entry.nows {
+        for &now in entry.nows.iter() {
             tried += 1;
             let answer = model.clone().apply(&op, now);
             if entry.expect.matches(&answer) {
@@ -458,6 +495,9 @@ impl<'e, 'a> Search<'e, 'a> {
         };
         if node.owns_model {
             self.models.pop();
+        }
+        if let Some(choices) = node.choices {
+            self.spare.extend(choices.into_buffers());
         }
         let Some((e, _)) = node.placed else {
             return;

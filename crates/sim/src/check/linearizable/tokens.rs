@@ -20,21 +20,25 @@ use crate::history::{CallId, CallRecord};
 const NOT_CURRENT: &str = "\u{0}procreg-check: not the current lease: ";
 
 /// Observed lease token -> the fencing token of the lease it was issued with, per process.
+/// Nested (process id, then token) so that a lookup, once per renew or release the search
+/// tries, borrows its key instead of building one; the ids are borrowed from the history,
+/// which outlives every check of it.
 #[derive(Default)]
-pub(super) struct LeaseTokens {
-    fencing_of: BTreeMap<(String, String), u64>,
+pub(super) struct LeaseTokens<'a> {
+    fencing_of: BTreeMap<&'a str, BTreeMap<&'a str, u64>>,
 }
 
-impl LeaseTokens {
+impl<'a> LeaseTokens<'a> {
     /// Learns the tokens of every lease in a successful answer among `calls`; a later
     /// answer overrides an earlier one (later epochs of an Inline store restart fencing).
-    pub(super) fn learn<'a>(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
+    pub(super) fn learn(calls: impl Iterator<Item = &'a CallRecord>) -> Self {
         let mut tokens = LeaseTokens::default();
         for (_, lease) in calls.filter_map(lease_answer) {
-            tokens.fencing_of.insert(
-                (lease.process_id.clone(), lease.lease_token.clone()),
-                lease.fencing_token,
-            );
+            tokens
+                .fencing_of
+                .entry(lease.process_id.as_str())
+                .or_default()
+                .insert(lease.lease_token.as_str(), lease.fencing_token);
         }
         tokens
     }
@@ -43,43 +47,49 @@ impl LeaseTokens {
     ///
     /// A token never seen in an answer is left as it is (it may be forged, or the backend
     /// may use the Model's own tokens); a known token whose lease is not the Model's current
-    /// one becomes a token the Model never issued.
+    /// one becomes a token the Model never issued. An op whose token translates to itself (a
+    /// backend issuing the Model's own tokens) is borrowed, not copied.
     pub(super) fn translate<'o>(&self, op: &'o Op, model: &Model) -> Cow<'o, Op> {
         match op {
             Op::RenewLease {
                 lease,
                 lease_ttl_ms,
             } => match self.model_token(&lease.process_id, &lease.lease_token, model) {
-                Some(token) => Cow::Owned(Op::RenewLease {
+                Some(token) if token != lease.lease_token => Cow::Owned(Op::RenewLease {
                     lease: ProcessLease {
-                        lease_token: token,
+                        lease_token: token.into_owned(),
                         ..lease.clone()
                     },
                     lease_ttl_ms: *lease_ttl_ms,
                 }),
-                None => Cow::Borrowed(op),
+                _ => Cow::Borrowed(op),
             },
             Op::CompleteLease { completion } => {
                 match self.model_token(&completion.process_id, &completion.lease_token, model) {
-                    Some(token) => {
+                    Some(token) if token != completion.lease_token => {
                         let mut completion = completion.clone();
-                        completion.lease_token = token;
+                        completion.lease_token = token.into_owned();
                         Cow::Owned(Op::CompleteLease { completion })
                     }
-                    None => Cow::Borrowed(op),
+                    _ => Cow::Borrowed(op),
                 }
             }
             _ => Cow::Borrowed(op),
         }
     }
 
-    fn model_token(&self, pid: &str, presented: &str, model: &Model) -> Option<String> {
-        let fencing = self
-            .fencing_of
-            .get(&(pid.to_owned(), presented.to_owned()))?;
+    fn model_token<'m>(
+        &self,
+        pid: &str,
+        presented: &str,
+        model: &'m Model,
+    ) -> Option<Cow<'m, str>> {
+        let fencing = self.fencing_of.get(pid)?.get(presented)?;
         Some(match model.current_lease(pid) {
-            Some(current) if current.fencing_token == *fencing => current.lease_token.clone(),
-            _ => format!("{NOT_CURRENT}{presented}"),
+            Some(current) if current.fencing_token == *fencing => {
+                Cow::Borrowed(current.lease_token.as_str())
+            }
+            _ => Cow::Owned(format!("{NOT_CURRENT}{presented}")),
         })
     }
 }
