@@ -73,6 +73,14 @@ impl History {
         Self::default()
     }
 
+    /// An empty history with room for `calls` calls (a seed's history is a few hundred
+    /// calls: growing to that size call by call copies it a handful of times).
+    pub fn with_capacity(calls: usize) -> Self {
+        Self {
+            calls: Vec::with_capacity(calls),
+        }
+    }
+
     /// Records an invocation; returns its id for [`History::complete`].
     pub fn invoke(
         &mut self,

@@ -32,6 +32,10 @@ use crate::executor::{sleep, waiting_on, waiting_on_lazy};
 use crate::history::{History, Outcome};
 use crate::plan::{FaultPlan, LinkFault};
 
+/// Calls a link's history has room for before it grows: a simulated seed makes a few
+/// hundred.
+const HISTORY_CAPACITY: usize = 256;
+
 struct LinkState {
     plan: FaultPlan,
     clock: SimClock,
@@ -61,7 +65,7 @@ impl FaultyLink {
                 target: RefCell::new(Some(registry)),
                 epoch: Cell::new(0),
                 crash_wakers: RefCell::new(Vec::new()),
-                history: RefCell::new(History::new()),
+                history: RefCell::new(History::with_capacity(HISTORY_CAPACITY)),
                 call_counts: RefCell::new(BTreeMap::new()),
             }),
         }
