@@ -23,7 +23,7 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 /// A sweep is allocation-bound (records, events and answers are built and dropped by the
-/// thousand per seed); mimalloc runs `procreg explore` about 1.2x faster than glibc's malloc
+/// thousand per seed); mimalloc runs `procreg explore` about 1.6x faster than glibc's malloc
 /// (crates/conformance/benches/seeds_mimalloc.rs).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
