@@ -102,12 +102,18 @@ fn replaying_ops_gives_an_equal_model() {
     assert_eq!(first, second);
 }
 
-#[test]
-fn model_round_trips_through_json() {
+/// A Model after every op of `ops()` at `now_ms`.
+fn after_ops(now_ms: u64) -> Model {
     let mut model = Model::new();
     for op in ops() {
-        let _ = model.apply(&op, 9);
+        let _ = model.apply(&op, now_ms);
     }
+    model
+}
+
+#[test]
+fn model_round_trips_through_json() {
+    let model = after_ops(9);
     let text = serde_json::to_string(&model).unwrap();
     let back: Model = serde_json::from_str(&text).unwrap();
     assert_eq!(back, model);
@@ -118,10 +124,7 @@ fn model_round_trips_through_json() {
 fn model_json_keeps_a_whole_record_per_process() {
     // FileRegistry snapshots hold this layout: a process's record is stored whole, however
     // the Model keeps it in memory.
-    let mut model = Model::new();
-    for op in ops() {
-        let _ = model.apply(&op, 9);
-    }
+    let model = after_ops(9);
     let json = serde_json::to_value(&model).unwrap();
     let record = &json["processes"]["p1"]["record"];
     let expected = serde_json::to_value(model.get_process("p1").unwrap()).unwrap();
