@@ -35,10 +35,9 @@ pub(super) struct ProcessState {
     /// they are shared: cloning a Model (the linearizability search does, once per call it
     /// places) copies pointers, not payloads.
     pub(super) events: Vec<Arc<ProcessEvent>>,
-    /// Replay key -> sequence of the event that used it (E2).
-    /// Shared like the record, so a Model clone that no keyed append follows copies no key.
-    /// Its keys are shared strings, so the copy a keyed append on a shared Model makes
-    /// copies no key.
+    /// Replay key -> sequence of the event that used it (E2). Shared, and its keys are
+    /// shared strings, so neither a Model clone nor the copy a keyed append then makes
+    /// copies a key.
     pub(super) replay_keys: Arc<BTreeMap<Arc<str>, u64>>,
     /// Sequences of the wake events still pending (E12, E13, S3).
     pub(super) pending_wakes: BTreeSet<u64>,
